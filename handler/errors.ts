@@ -1,0 +1,51 @@
+/**
+ * Every error code the service can answer with, and its HTTP status.
+ * This table is the only place that decides a status code.
+ */
+export const errorStatus = {
+  EMPTY_BODY: 400,
+  INVALID_BASE64: 400,
+  INVALID_JSON: 400,
+  INVALID_MULTIPART: 400,
+  INVALID_REQUEST: 400,
+  INVALID_IMAGE: 400,
+  INVALID_TOP_K: 400,
+  S3_ACCESS_DENIED: 403,
+  NOT_FOUND: 404,
+  S3_OBJECT_NOT_FOUND: 404,
+  METHOD_NOT_ALLOWED: 405,
+  PAYLOAD_TOO_LARGE: 413,
+  TOO_MANY_IMAGES: 413,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  IMAGE_TOO_LARGE: 422,
+  INTERNAL_ERROR: 500,
+  S3_UNAVAILABLE: 502,
+  TIMEOUT: 503,
+} as const;
+
+export type ErrorCode = keyof typeof errorStatus;
+
+/** An error caused by the request, safe to show to the client as it is. */
+export class ClientError extends Error {
+  override readonly name = "ClientError";
+
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(message);
+  }
+
+  get status(): number {
+    return errorStatus[this.code];
+  }
+}
+
+export const isClientError = (error: unknown): error is ClientError => error instanceof ClientError;
+
+/** The JSON body of an error: a client error as it is, anything else as an opaque internal error. */
+export function errorBody(error: unknown): { code: ErrorCode; message: string } {
+  if (isClientError(error)) return { code: error.code, message: error.message };
+  return { code: "INTERNAL_ERROR", message: "internal error" };
+}
