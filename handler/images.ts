@@ -1,0 +1,120 @@
+import sharp, { type Metadata, type OutputInfo, type Sharp } from "sharp";
+import { ClientError } from "./errors.js";
+import { acceptedFormats, DEFAULT_MAX_PIXELS, type ImageFormat, sniffImageFormat } from "./image-formats.js";
+import type { ModelInput } from "./manifest.js";
+import { writeImageTensor } from "./tensor-layout.js";
+
+export { acceptedFormats, acceptedMimeTypes, DEFAULT_MAX_PIXELS, type ImageFormat, sniffImageFormat } from "./image-formats.js";
+export { imageTensorLength } from "./tensor-layout.js";
+
+/** The original image: size as displayed (after EXIF orientation) and its detected format. */
+export interface DecodedImage {
+  width: number;
+  height: number;
+  format: string;
+}
+
+export interface PreprocessOptions {
+  /** Largest accepted width x height of the encoded image; checked from the header before decoding. */
+  maxPixels: number;
+}
+
+const sharpFormatOf: Record<ImageFormat, string> = {
+  jpeg: "jpeg",
+  png: "png",
+  webp: "webp",
+  gif: "gif",
+  avif: "heif",
+  tiff: "tiff",
+};
+
+const acceptedList = Object.keys(acceptedFormats).map((f) => f.toUpperCase()).join(", ");
+
+function decodeFailure(error: unknown, format: ImageFormat, maxPixels: number): ClientError {
+  const text = error instanceof Error ? error.message : String(error);
+  if (/pixel limit/i.test(text)) {
+    return new ClientError("IMAGE_TOO_LARGE", `image has more than ${maxPixels} pixels`);
+  }
+  return new ClientError("INVALID_IMAGE", `${format.toUpperCase()} image is truncated or corrupt`);
+}
+
+async function readHeader(bytes: Uint8Array, format: ImageFormat, maxPixels: number): Promise<Metadata> {
+  let metadata: Metadata;
+  try {
+    metadata = await sharp(bytes, { limitInputPixels: maxPixels }).metadata();
+  } catch (error) {
+    throw decodeFailure(error, format, maxPixels);
+  }
+  const { width, height } = metadata;
+  if (!width || !height) throw new ClientError("INVALID_IMAGE", `${format.toUpperCase()} image has no dimensions`);
+  if (width * height > maxPixels) {
+    throw new ClientError("IMAGE_TOO_LARGE", `image is ${width}x${height} pixels; at most ${maxPixels} pixels are accepted`);
+  }
+  const agrees = metadata.format === sharpFormatOf[format] && (format !== "avif" || metadata.compression === "av1");
+  if (!agrees) {
+    throw new ClientError("UNSUPPORTED_MEDIA_TYPE", `unsupported image format; accepted: ${acceptedList}`);
+  }
+  return metadata;
+}
+
+/** Adds the manifest's resize step; only cover + shorterSide leaves a raster larger than the model input. */
+function resized(pipeline: Sharp, input: ModelInput): Sharp {
+  const { width, height, resize } = input;
+  switch (resize.mode) {
+    case "fill":
+      return pipeline.resize(width, height, { fit: "fill", kernel: resize.kernel });
+    case "contain":
+      return pipeline.resize(width, height, { fit: "contain", kernel: resize.kernel, background: resize.background });
+    case "cover":
+      if (resize.shorterSide === undefined) {
+        return pipeline.resize(width, height, { fit: "cover", position: "centre", kernel: resize.kernel });
+      }
+      // Shorter side to `shorterSide`; the centre crop is taken while writing the tensor.
+      return pipeline.resize(resize.shorterSide, resize.shorterSide, { fit: "outside", kernel: resize.kernel });
+  }
+}
+
+/**
+ * Decodes one image and writes it into `target` at `offset` (3 x width x height floats) in the manifest's
+ * layout, colour order and normalisation. Throws ClientError for anything the client sent wrong.
+ */
+export async function preprocessInto(
+  bytes: Uint8Array,
+  input: ModelInput,
+  target: Float32Array,
+  offset: number,
+  options: PreprocessOptions = { maxPixels: DEFAULT_MAX_PIXELS },
+): Promise<DecodedImage> {
+  if (bytes.length === 0) throw new ClientError("EMPTY_IMAGE", "image is empty (0 bytes)");
+  const format = sniffImageFormat(bytes);
+  if (!format) throw new ClientError("UNSUPPORTED_MEDIA_TYPE", `unsupported image format; accepted: ${acceptedList}`);
+  const { maxPixels } = options;
+  const metadata = await readHeader(bytes, format, maxPixels);
+
+  const decoder = sharp(bytes, { failOn: "error", limitInputPixels: maxPixels, autoOrient: true, sequentialRead: true })
+    .flatten({ background: input.alphaBackground })
+    .toColourspace("srgb");
+  let raster: { data: Buffer; info: OutputInfo };
+  try {
+    raster = await resized(decoder, input).raw().toBuffer({ resolveWithObject: true });
+  } catch (error) {
+    throw decodeFailure(error, format, maxPixels);
+  }
+  const { data, info } = raster;
+  if (info.channels !== 3 || info.width < input.width || info.height < input.height) {
+    throw new Error(`decoder produced ${info.width}x${info.height}x${info.channels}, expected at least ${input.width}x${input.height}x3`);
+  }
+  writeImageTensor(
+    {
+      pixels: data,
+      rowPixels: info.width,
+      left: Math.floor((info.width - input.width) / 2),
+      top: Math.floor((info.height - input.height) / 2),
+    },
+    input,
+    target,
+    offset,
+  );
+  const oriented = metadata.autoOrient ?? { width: metadata.width, height: metadata.height };
+  return { width: oriented.width, height: oriented.height, format };
+}
