@@ -1,0 +1,138 @@
+import { GetObjectCommand, type S3Client } from "@aws-sdk/client-s3";
+import { z } from "zod";
+import { ClientError } from "./errors.js";
+import { createS3Client } from "./s3-client.js";
+
+export interface S3ObjectRef {
+  bucket: string;
+  key: string;
+}
+
+/** One allowlist entry: a whole bucket (prefix "") or the keys of a bucket that start with a prefix. */
+export interface AllowRule {
+  bucket: string;
+  prefix: string;
+}
+
+export interface S3SourceOptions {
+  client: S3Client;
+  allowlist: AllowRule[];
+  maxBytes: number;
+}
+
+export const DEFAULT_S3_MAX_OBJECT_BYTES = 20 * 1024 * 1024;
+export const MAX_S3_REFS = 64;
+
+const refSchema = z.object({ bucket: z.string().min(3).max(63), key: z.string().min(1).max(1024) }).strict();
+const s3FieldSchema = z.union([refSchema, z.array(refSchema).min(1).max(MAX_S3_REFS)]);
+
+/** `S3_INPUT_ALLOWLIST`: comma-separated `bucket` or `bucket/prefix` entries; empty means no S3 input at all. */
+export function parseAllowlist(value: string | undefined): AllowRule[] {
+  return (value ?? "")
+    .split(",")
+    .map((entry) => entry.trim())
+    .filter((entry) => entry.length > 0)
+    .map((entry) => {
+      const slash = entry.indexOf("/");
+      return slash < 0 ? { bucket: entry, prefix: "" } : { bucket: entry.slice(0, slash), prefix: entry.slice(slash + 1) };
+    });
+}
+
+/** Same matching as an IAM resource `arn:aws:s3:::bucket/prefix*`, so the allowlist and the policy agree. */
+export function isAllowed(ref: S3ObjectRef, allowlist: readonly AllowRule[]): boolean {
+  return allowlist.some((rule) => rule.bucket === ref.bucket && ref.key.startsWith(rule.prefix));
+}
+
+/** Validates the `s3` field of a JSON body: one `{bucket, key}` or a list of them. */
+export function parseS3Refs(value: unknown): { refs: S3ObjectRef[]; isList: boolean } {
+  const parsed = s3FieldSchema.safeParse(value);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const where = issue && issue.path.length > 0 ? `s3.${issue.path.join(".")}` : "s3";
+    throw new ClientError(
+      "INVALID_REQUEST",
+      `${where}: expected {"bucket": string, "key": string} or a list of 1 to ${MAX_S3_REFS} of them` +
+        (issue ? ` (${issue.message})` : ""),
+    );
+  }
+  return Array.isArray(parsed.data) ? { refs: parsed.data, isList: true } : { refs: [parsed.data], isList: false };
+}
+
+const describe = (ref: S3ObjectRef) => `s3://${ref.bucket}/${ref.key}`;
+
+export class S3Source {
+  constructor(private readonly options: S3SourceOptions) {}
+
+  /** Throws S3_ACCESS_DENIED unless every ref is inside the allowlist; checked before any object is read. */
+  assertAllowed(refs: readonly S3ObjectRef[]): void {
+    const denied = refs.find((ref) => !isAllowed(ref, this.options.allowlist));
+    if (!denied) return;
+    const message =
+      this.options.allowlist.length === 0
+        ? "this function reads no S3 objects: S3_INPUT_ALLOWLIST is empty"
+        : `${describe(denied)} is outside the allowed buckets and prefixes of this function`;
+    throw new ClientError("S3_ACCESS_DENIED", message);
+  }
+
+  /** The object's bytes; ClientError S3_ACCESS_DENIED, S3_OBJECT_NOT_FOUND, S3_OBJECT_TOO_LARGE or S3_UNAVAILABLE. */
+  async read(ref: S3ObjectRef): Promise<Uint8Array> {
+    this.assertAllowed([ref]);
+    const { client, maxBytes } = this.options;
+    let response;
+    try {
+      response = await client.send(new GetObjectCommand({ Bucket: ref.bucket, Key: ref.key }));
+    } catch (error) {
+      throw s3ClientError(error, ref);
+    }
+    const body = response.Body as AsyncIterable<Uint8Array> & { destroy?: () => void };
+    if (response.ContentLength !== undefined && response.ContentLength > maxBytes) {
+      body.destroy?.();
+      throw tooLarge(ref, maxBytes);
+    }
+    const chunks: Uint8Array[] = [];
+    let total = 0;
+    try {
+      for await (const chunk of body) {
+        total += chunk.byteLength;
+        if (total > maxBytes) {
+          body.destroy?.();
+          throw tooLarge(ref, maxBytes);
+        }
+        chunks.push(chunk);
+      }
+    } catch (error) {
+      if (error instanceof ClientError) throw error;
+      throw new ClientError("S3_UNAVAILABLE", `reading ${describe(ref)} failed mid-stream`);
+    }
+    return Buffer.concat(chunks, total);
+  }
+}
+
+function tooLarge(ref: S3ObjectRef, maxBytes: number): ClientError {
+  return new ClientError("S3_OBJECT_TOO_LARGE", `${describe(ref)} is larger than the limit of ${maxBytes} bytes`);
+}
+
+function s3ClientError(error: unknown, ref: S3ObjectRef): ClientError {
+  const name = (error as { name?: string }).name ?? "";
+  const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+  if (name === "NoSuchKey" || name === "NotFound") {
+    return new ClientError("S3_OBJECT_NOT_FOUND", `${describe(ref)} does not exist`);
+  }
+  if (name === "NoSuchBucket") return new ClientError("S3_OBJECT_NOT_FOUND", `bucket ${ref.bucket} does not exist`);
+  if (name === "AccessDenied" || status === 403) {
+    return new ClientError("S3_ACCESS_DENIED", `S3 denied this function access to ${describe(ref)}`);
+  }
+  return new ClientError("S3_UNAVAILABLE", `S3 could not serve ${describe(ref)} (${name || "network error"})`);
+}
+
+function maxBytesFromEnv(value: string | undefined): number {
+  const parsed = Number(value);
+  return value && Number.isInteger(parsed) && parsed > 0 ? parsed : DEFAULT_S3_MAX_OBJECT_BYTES;
+}
+
+/** The function's S3 source: one client per execution environment, settings read at initialisation. */
+export const s3Source = new S3Source({
+  client: createS3Client({ requestHandler: { connectionTimeout: 3_000, requestTimeout: 20_000 } }),
+  allowlist: parseAllowlist(process.env.S3_INPUT_ALLOWLIST),
+  maxBytes: maxBytesFromEnv(process.env.S3_MAX_OBJECT_BYTES),
+});
