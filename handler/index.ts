@@ -1,0 +1,30 @@
+import { createHandler } from "./app.js";
+import { Classifier } from "./classifier.js";
+import { loadConfig } from "./config.js";
+import { Telemetry } from "./telemetry.js";
+
+// Initialisation runs once per execution environment, at module load (top-level await), so provisioned-concurrency
+// environments have the session open and warmed up before their first request.
+const initStartedAt = performance.now();
+const config = loadConfig();
+const telemetry = new Telemetry(config);
+let classifier: Classifier;
+try {
+  classifier = await Classifier.load(config.modelDir, {
+    threads: config.intraOpThreads,
+    maxPixels: config.maxImagePixels,
+    warmup: true,
+  });
+} catch (error) {
+  telemetry.logger.error("initialisation failed", { modelDir: config.modelDir, error: error as Error });
+  throw error;
+}
+telemetry.logger.info("initialised", {
+  model: { name: classifier.manifest.name, version: classifier.manifest.version },
+  modelDir: config.modelDir,
+  threads: config.intraOpThreads,
+  initMs: Math.round(performance.now() - initStartedAt),
+});
+
+/** The Lambda entry point for a function URL (payload format 2.0). */
+export const handler = createHandler({ config, classifier, telemetry });

@@ -1,0 +1,16 @@
+import type { Classifier } from "./classifier.js";
+import { type HttpResponse, rawJsonResponse } from "./response.js";
+import type { RouteInput } from "./routes.js";
+
+/** GET /health: model identity, whether this invocation was the environment's first, and how it was initialised. */
+export function createHealthRoute(classifier: Classifier, initializationType: string) {
+  const { name, version, sha256 } = classifier.manifest;
+  const prefix = `{"status":"ok","model":${JSON.stringify({ name, version, sha256 })},"initializationType":${JSON.stringify(initializationType)},"coldStart":`;
+  return ({ coldStart }: RouteInput): HttpResponse => rawJsonResponse(200, `${prefix}${coldStart}}`);
+}
+
+/** GET /model: the validated manifest, labels resolved to an array. */
+export function createModelRoute(classifier: Classifier) {
+  const body = JSON.stringify(classifier.manifest);
+  return (): HttpResponse => rawJsonResponse(200, body);
+}
