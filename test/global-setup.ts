@@ -1,2 +1,7 @@
-// Builds the default model before any suite runs (filled in by the model issue).
-export default async function setup(): Promise<void> {}
+import { defaultModelDir } from "../scripts/model/model-dir.js";
+import { ensureDefaultModel } from "../scripts/model/ensure-default.js";
+
+// Builds the default model (model/model.onnx + model.json) before any suite runs, when it is missing or stale.
+export default async function setup(): Promise<void> {
+  await ensureDefaultModel(defaultModelDir());
+}

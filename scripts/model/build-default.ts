@@ -1,0 +1,35 @@
+import { createHash } from "node:crypto";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { writeFileAtomic } from "./atomic-write.js";
+import { DEFAULT_MODEL_FILE, defaultManifest, MANIFEST_FILE } from "./default-manifest.js";
+import { defaultModelDir, isMainModule } from "./model-dir.js";
+import { buildNsfwjsOnnx } from "./nsfwjs/build-onnx.js";
+
+export interface BuiltModel {
+  modelPath: string;
+  manifestPath: string;
+  sha256: string;
+  bytes: number;
+  ms: number;
+}
+
+/** Converts nsfwjs's MobileNetV2 and writes `model.onnx` then `model.json` into modelDir, each atomically. */
+export async function buildDefaultModel(modelDir: string): Promise<BuiltModel> {
+  const started = performance.now();
+  const { onnx, packageVersion, modelPath: sourcePath } = await buildNsfwjsOnnx();
+  const sha256 = createHash("sha256").update(onnx).digest("hex");
+  const modelPath = join(modelDir, DEFAULT_MODEL_FILE);
+  const manifestPath = join(modelDir, MANIFEST_FILE);
+  await writeFileAtomic(modelPath, onnx);
+  await writeFileAtomic(manifestPath, `${JSON.stringify(defaultManifest(packageVersion, sourcePath, sha256), null, 2)}\n`);
+  return { modelPath, manifestPath, sha256, bytes: onnx.byteLength, ms: performance.now() - started };
+}
+
+if (isMainModule(import.meta.url)) {
+  const { values } = parseArgs({ options: { dir: { type: "string" } } });
+  const built = await buildDefaultModel(values.dir ?? defaultModelDir());
+  console.log(
+    `default model built in ${(built.ms / 1000).toFixed(2)} s: ${built.modelPath} (${(built.bytes / 1e6).toFixed(2)} MB) sha256 ${built.sha256}`,
+  );
+}
