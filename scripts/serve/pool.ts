@@ -1,0 +1,135 @@
+import type { APIGatewayProxyEventV2 } from "aws-lambda";
+import { type EnvironmentOptions, ExecutionEnvironment, type InvocationOutcome } from "./environment.js";
+
+export type PoolOutcome =
+  | (InvocationOutcome & { initDurationMs?: number })
+  /** No environment could be initialised for this invocation (the handler module failed to load). */
+  | { kind: "init-error"; errorMessage: string; durationMs: number; maxMemoryUsedMB: number };
+
+export class PoolClosedError extends Error {
+  override readonly name = "PoolClosedError";
+}
+
+interface Slot {
+  index: number;
+  environment: ExecutionEnvironment | undefined;
+}
+
+interface Waiter {
+  grant: (slot: Slot) => void;
+}
+
+/**
+ * N execution environments, each running one invocation at a time; invocations wait in arrival order
+ * for the next free environment. An environment that crashed or timed out is dropped and a new one is
+ * initialised for the next invocation on its slot (a cold start, as on Lambda).
+ */
+export class EnvironmentPool {
+  private readonly free: Slot[] = [];
+  private readonly waiters: Waiter[] = [];
+  private busy = 0;
+  private closing = false;
+  private idleListeners: Array<() => void> = [];
+
+  constructor(
+    private readonly size: number,
+    private readonly options: EnvironmentOptions,
+  ) {}
+
+  /** Initialises every environment up front; rejects if any handler module fails to load. */
+  async start(): Promise<void> {
+    const slots = await Promise.all(
+      Array.from({ length: this.size }, async (_, index): Promise<Slot> => ({
+        index,
+        environment: await ExecutionEnvironment.start(this.options),
+      })),
+    );
+    this.free.push(...slots);
+  }
+
+  get queued(): number {
+    return this.waiters.length;
+  }
+
+  async invoke(
+    requestId: string,
+    event: APIGatewayProxyEventV2,
+    timeoutMs: number,
+    signal?: AbortSignal,
+  ): Promise<PoolOutcome> {
+    const slot = await this.acquire(signal);
+    try {
+      return await this.runOn(slot, requestId, event, timeoutMs);
+    } finally {
+      this.release(slot);
+    }
+  }
+
+  /** Stops taking invocations, lets queued and running ones finish, then stops every environment. */
+  async close(): Promise<void> {
+    this.closing = true;
+    if (this.busy > 0 || this.waiters.length > 0) await new Promise<void>((resolve) => this.idleListeners.push(resolve));
+    await Promise.all(this.free.map((slot) => slot.environment?.stop()));
+    this.free.length = 0;
+  }
+
+  private async runOn(slot: Slot, requestId: string, event: APIGatewayProxyEventV2, timeoutMs: number): Promise<PoolOutcome> {
+    let environment = slot.environment;
+    if (!environment?.alive) {
+      slot.environment = undefined;
+      const initStarted = performance.now();
+      try {
+        environment = await ExecutionEnvironment.start(this.options);
+        slot.environment = environment;
+      } catch (error) {
+        const errorMessage = error instanceof Error ? error.message : String(error);
+        return { kind: "init-error", errorMessage, durationMs: performance.now() - initStarted, maxMemoryUsedMB: 0 };
+      }
+    }
+    const cold = environment.takeColdStart();
+    const outcome = await environment.invoke(requestId, event, timeoutMs);
+    return cold ? { ...outcome, initDurationMs: environment.initDurationMs } : outcome;
+  }
+
+  private acquire(signal?: AbortSignal): Promise<Slot> {
+    if (this.closing) return Promise.reject(new PoolClosedError("the server is shutting down"));
+    const slot = this.free.shift();
+    if (slot) {
+      this.busy += 1;
+      return Promise.resolve(slot);
+    }
+    return new Promise((resolve, reject) => {
+      const waiter: Waiter = {
+        grant: (granted) => {
+          signal?.removeEventListener("abort", onAbort);
+          this.busy += 1;
+          resolve(granted);
+        },
+      };
+      const onAbort = () => {
+        const position = this.waiters.indexOf(waiter);
+        if (position !== -1) this.waiters.splice(position, 1);
+        reject(signal?.reason ?? new Error("aborted"));
+        this.notifyIfIdle();
+      };
+      if (signal?.aborted) return onAbort();
+      signal?.addEventListener("abort", onAbort, { once: true });
+      this.waiters.push(waiter);
+    });
+  }
+
+  private release(slot: Slot): void {
+    this.busy -= 1;
+    const next = this.waiters.shift();
+    if (next) next.grant(slot);
+    else this.free.push(slot);
+    this.notifyIfIdle();
+  }
+
+  private notifyIfIdle(): void {
+    if (this.busy > 0 || this.waiters.length > 0) return;
+    const listeners = this.idleListeners;
+    this.idleListeners = [];
+    for (const listener of listeners) listener();
+  }
+}

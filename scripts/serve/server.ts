@@ -1,0 +1,210 @@
+import { randomUUID } from "node:crypto";
+import { type IncomingMessage, type Server, type ServerResponse, createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { buildFunctionUrlEvent } from "./event.js";
+import { lambdaLimits } from "./limits.js";
+import { EnvironmentPool, type PoolOutcome, PoolClosedError } from "./pool.js";
+import { type InvocationReport, formatReportLine } from "./report.js";
+import { readBodyWithin } from "./read-body.js";
+import { type HttpReply, functionErrorReply, payloadTooLargeReply, replyFromResultPayload } from "./response.js";
+
+export interface LocalFunctionUrlOptions {
+  /** Module exporting the Lambda handler (the real one is `handler/index.ts`). */
+  handlerModule: string;
+  handlerExport?: string;
+  /** 0 picks a free port. */
+  port?: number;
+  host?: string;
+  /** Number of execution environments; each runs one request at a time. */
+  concurrency?: number;
+  timeoutSeconds?: number;
+  memorySizeMB?: number;
+  functionName?: string;
+  /** Base environment of the execution environments (default: this process's). */
+  env?: NodeJS.ProcessEnv;
+  /** Where the function's own output goes (default: this process's stdout/stderr). */
+  functionOutput?: "inherit" | "ignore";
+  /** Receives REPORT lines and other Lambda-style platform lines (default: stdout). */
+  log?: (line: string) => void;
+}
+
+export interface LocalFunctionUrl {
+  url: string;
+  port: number;
+  host: string;
+  /** Stops accepting connections, finishes requests in flight, stops the environments. */
+  close(): Promise<void>;
+}
+
+/** The variables Lambda sets in an execution environment, unless the caller's environment already has them. */
+function environmentVariables(options: LocalFunctionUrlOptions): NodeJS.ProcessEnv {
+  const base = options.env ?? process.env;
+  const functionName = options.functionName ?? base.AWS_LAMBDA_FUNCTION_NAME ?? "image-classifier";
+  const memorySizeMB = options.memorySizeMB ?? Number(base.AWS_LAMBDA_FUNCTION_MEMORY_SIZE ?? 2048);
+  return {
+    ...base,
+    AWS_LAMBDA_FUNCTION_NAME: functionName,
+    AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(memorySizeMB),
+    AWS_LAMBDA_FUNCTION_VERSION: base.AWS_LAMBDA_FUNCTION_VERSION ?? "$LATEST",
+    AWS_LAMBDA_INITIALIZATION_TYPE: base.AWS_LAMBDA_INITIALIZATION_TYPE ?? "local",
+    AWS_LAMBDA_LOG_GROUP_NAME: base.AWS_LAMBDA_LOG_GROUP_NAME ?? `/aws/lambda/${functionName}`,
+    AWS_LAMBDA_LOG_STREAM_NAME: base.AWS_LAMBDA_LOG_STREAM_NAME ?? "local",
+    AWS_REGION: base.AWS_REGION ?? "us-east-1",
+  };
+}
+
+function writeReply(response: ServerResponse, reply: HttpReply, closeConnection: boolean): void {
+  const grouped = new Map<string, { name: string; values: string[] }>();
+  for (const [name, value] of reply.headers) {
+    const key = name.toLowerCase();
+    // The function URL frames the response itself.
+    if (key === "content-length" || key === "transfer-encoding" || key === "connection") continue;
+    const entry = grouped.get(key) ?? { name, values: [] };
+    entry.values.push(value);
+    grouped.set(key, entry);
+  }
+  for (const { name, values } of grouped.values()) response.setHeader(name, values.length === 1 ? values[0]! : values);
+  response.setHeader("content-length", reply.body.length);
+  if (closeConnection) response.setHeader("connection", "close");
+  response.writeHead(reply.statusCode);
+  response.end(reply.body);
+}
+
+function reportFor(outcome: PoolOutcome, requestId: string, memorySizeMB: number): InvocationReport {
+  const report: InvocationReport = {
+    requestId,
+    durationMs: outcome.durationMs,
+    memorySizeMB,
+    maxMemoryUsedMB: outcome.maxMemoryUsedMB,
+  };
+  if ("initDurationMs" in outcome && outcome.initDurationMs !== undefined) report.initDurationMs = outcome.initDurationMs;
+  if (outcome.kind === "crash") report.failure = { status: "error", errorType: outcome.errorType };
+  if (outcome.kind === "timeout") report.failure = { status: "timeout" };
+  if (outcome.kind === "init-error") report.failure = { status: "error", errorType: "Runtime.ImportModuleError" };
+  return report;
+}
+
+function replyFor(outcome: PoolOutcome, requestId: string): HttpReply {
+  if (outcome.kind !== "result") return functionErrorReply(requestId);
+  if (Buffer.byteLength(outcome.payload) > lambdaLimits.responsePayloadBytes) return functionErrorReply(requestId);
+  return replyFromResultPayload(outcome.payload, requestId) ?? functionErrorReply(requestId);
+}
+
+/** Starts a local Lambda function URL in front of the handler module. */
+export async function startLocalFunctionUrl(options: LocalFunctionUrlOptions): Promise<LocalFunctionUrl> {
+  const log = options.log ?? ((line: string) => process.stdout.write(`${line}\n`));
+  const env = environmentVariables(options);
+  const memorySizeMB = Number(env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE);
+  const timeoutMs = (options.timeoutSeconds ?? 30) * 1000;
+  const pool = new EnvironmentPool(options.concurrency ?? 1, {
+    handlerModule: options.handlerModule,
+    handlerExport: options.handlerExport ?? "handler",
+    env,
+    output: options.functionOutput ?? "inherit",
+  });
+  await pool.start();
+
+  let closing = false;
+  let inFlight = 0;
+  let onDrained: (() => void) | undefined;
+
+  async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const requestId = randomUUID();
+    const receivedAt = new Date();
+    const tooLarge = () => {
+      writeReply(response, payloadTooLargeReply(requestId), true);
+      // Discard what the client is still sending for a moment so it can read the 413, then hang up.
+      response.once("finish", () => setTimeout(() => request.socket.destroy(), 2_000).unref());
+    };
+
+    const body = await readBodyWithin(request, lambdaLimits.requestPayloadBytes);
+    if (body.kind === "too-large") return tooLarge();
+
+    const event = buildFunctionUrlEvent(
+      {
+        method: request.method ?? "GET",
+        target: request.url ?? "/",
+        httpVersion: request.httpVersion,
+        headers: request.headersDistinct,
+        sourceIp: (request.socket.remoteAddress ?? "127.0.0.1").replace(/^::ffff:/, ""),
+        localPort: request.socket.localPort ?? 0,
+        body: body.bytes,
+      },
+      { requestId, receivedAt, urlId: "local" },
+    );
+    if (Buffer.byteLength(JSON.stringify(event)) > lambdaLimits.requestPayloadBytes) return tooLarge();
+
+    const abandoned = new AbortController();
+    response.once("close", () => {
+      if (!response.writableFinished) abandoned.abort(new Error("client went away"));
+    });
+    let outcome: PoolOutcome;
+    try {
+      outcome = await pool.invoke(requestId, event, timeoutMs, abandoned.signal);
+    } catch (error) {
+      if (abandoned.signal.aborted) return;
+      if (error instanceof PoolClosedError) return writeReply(response, functionErrorReply(requestId), true);
+      throw error;
+    }
+    if (outcome.kind === "timeout") {
+      log(`${new Date().toISOString()} ${requestId} Task timed out after ${(timeoutMs / 1000).toFixed(2)} seconds`);
+    }
+    if (outcome.kind === "init-error") log(`${requestId} ${outcome.errorMessage}`);
+    log(formatReportLine(reportFor(outcome, requestId, memorySizeMB)));
+    if (!response.destroyed) writeReply(response, replyFor(outcome, requestId), closing);
+  }
+
+  const onRequest = (request: IncomingMessage, response: ServerResponse) => {
+    inFlight += 1;
+    handle(request, response)
+      .catch((error: unknown) => {
+        log(`local function URL error: ${error instanceof Error ? error.message : String(error)}`);
+        if (!response.headersSent) writeReply(response, functionErrorReply("none"), true);
+        else response.destroy();
+      })
+      .finally(() => {
+        inFlight -= 1;
+        if (inFlight === 0) onDrained?.();
+      });
+  };
+
+  const server: Server = createServer({ keepAliveTimeout: 5_000 }, onRequest);
+  // Refuse an oversized upload before the client sends it, when it asks first (curl does above 1 MB).
+  server.on("checkContinue", (request: IncomingMessage, response: ServerResponse) => {
+    const declared = Number(request.headers["content-length"] ?? 0);
+    if (declared > lambdaLimits.requestPayloadBytes) {
+      writeReply(response, payloadTooLargeReply(randomUUID()), true);
+      return;
+    }
+    response.writeContinue();
+    onRequest(request, response);
+  });
+
+  const host = options.host ?? "127.0.0.1";
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.port ?? 9000, host, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+  const urlHost = host.includes(":") ? `[${host}]` : host;
+
+  let closed: Promise<void> | undefined;
+  const close = () => {
+    closed ??= (async () => {
+      closing = true;
+      const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      if (inFlight > 0) await new Promise<void>((resolve) => (onDrained = resolve));
+      server.closeAllConnections();
+      await stopped;
+      await pool.close();
+    })();
+    return closed;
+  };
+
+  return { url: `http://${urlHost}:${port}`, port, host, close };
+}
+
