@@ -31,6 +31,8 @@ export interface BuildLambdaOptions {
 export interface BuildLambdaResult {
   outDir: string;
   arch: LambdaArch;
+  /** What `index.mjs` exports; must include `handler`. */
+  exports: string[];
   packages: CopiedPackage[];
   nativeBinaries: NativeBinary[];
   modelFiles: string[];
@@ -52,6 +54,9 @@ export async function buildLambda(options: BuildLambdaOptions): Promise<BuildLam
   });
   const unexpected = bundle.externalImports.filter((name) => !(externalPackages as readonly string[]).includes(name));
   if (unexpected.length > 0) throw new Error(`bundle imports packages that are not shipped: ${unexpected.join(", ")}`);
+  if (!bundle.exports.includes(handlerExport)) {
+    throw new Error(`${bundleFile} does not export "${handlerExport}" (exports: ${bundle.exports.join(", ") || "none"})`);
+  }
 
   const modelFiles = await copyModelFiles(options.modelDir ?? join(projectDir, "model"), join(outDir, "model"));
 
@@ -70,5 +75,5 @@ export async function buildLambda(options: BuildLambdaOptions): Promise<BuildLam
   const taskRootPackage = { name: "lambda-task-root", private: true, type: "module", dependencies: versions };
   await writeFile(join(outDir, "package.json"), `${JSON.stringify(taskRootPackage, null, 2)}\n`);
 
-  return { outDir, arch: options.arch, packages, nativeBinaries, modelFiles, sizes: await measureTaskRoot(outDir) };
+  return { outDir, arch: options.arch, exports: bundle.exports, packages, nativeBinaries, modelFiles, sizes: await measureTaskRoot(outDir) };
 }

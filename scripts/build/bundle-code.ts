@@ -27,6 +27,8 @@ export interface BundleResult {
   metafile: Metafile;
   /** Bare package specifiers the output still imports, e.g. `sharp` (built-ins excluded). */
   externalImports: string[];
+  /** Names the bundle exports, e.g. `handler`. */
+  exports: string[];
 }
 
 /** Bundles the handler into one ES module for node22. */
@@ -52,11 +54,13 @@ export async function bundleCode(options: BundleCodeOptions): Promise<BundleResu
   });
 
   const externalImports = new Set<string>();
+  const exports = new Set<string>();
   for (const output of Object.values(result.metafile.outputs)) {
+    for (const name of output.exports) exports.add(name);
     for (const imported of output.imports) {
       const isBuiltin = imported.path.startsWith("node:") || builtinModules.includes(imported.path);
       if (imported.external && !isBuiltin) externalImports.add(imported.path);
     }
   }
-  return { metafile: result.metafile, externalImports: [...externalImports].sort() };
+  return { metafile: result.metafile, externalImports: [...externalImports].sort(), exports: [...exports].sort() };
 }

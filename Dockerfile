@@ -1,0 +1,30 @@
+# The Lambda function image. Build with scripts/build-image.sh (docker buildx, --provenance=false).
+#
+# Stage "build" runs on the same AWS Lambda base image as the function, so `npm ci` installs the native
+# modules (onnxruntime-node, sharp) for Amazon Linux 2023's glibc and the target architecture; host
+# node_modules never enter the build context (.dockerignore).
+ARG NODE_MAJOR=22
+
+FROM public.ecr.aws/lambda/nodejs:${NODE_MAJOR} AS build
+# Set by buildx from --platform (amd64 | arm64).
+ARG TARGETARCH
+WORKDIR /src
+COPY package.json package-lock.json .npmrc ./
+# No install scripts: the native packages ship prebuilt binaries, and .npmrc skips onnxruntime-node's CUDA download.
+RUN npm ci --ignore-scripts --no-audit --no-fund
+COPY tsconfig.json ./
+COPY handler/ handler/
+COPY scripts/ scripts/
+COPY model/ model/
+# prebuild (model:ensure) converts the default model from the nsfwjs package installed above.
+RUN npm run build -- --arch "${TARGETARCH:-amd64}"
+
+FROM public.ecr.aws/lambda/nodejs:${NODE_MAJOR}
+# Lambda scales vCPUs with memory (1 vCPU at 1769 MB, 6 at 10240 MB): the function configuration should set
+# ORT_INTRA_OP_THREADS for its memory size; 2 matches the common 1.7-3 GB range.
+ENV ORT_INTRA_OP_THREADS=2 \
+    POWERTOOLS_SERVICE_NAME=image-classifier \
+    POWERTOOLS_METRICS_NAMESPACE=ImageClassifier \
+    POWERTOOLS_LOG_LEVEL=INFO
+COPY --from=build /src/build/lambda/ ${LAMBDA_TASK_ROOT}/
+CMD ["index.handler"]
