@@ -1,5 +1,5 @@
 import { crc32, deflateSync } from "node:zlib";
-import sharp from "sharp";
+import sharp, { type Sharp } from "sharp";
 import { describe, expect, it } from "vitest";
 import { ClientError } from "../handler/errors.js";
 import { acceptedFormats, imageTensorLength, preprocessInto, sniffImageFormat } from "../handler/images.js";
@@ -164,12 +164,12 @@ describe("decoding", () => {
   const colour: [number, number, number] = [200, 60, 30];
 
   it.each([
-    ["jpeg", (s: sharp.Sharp) => s.jpeg({ quality: 95 }), 6],
-    ["png", (s: sharp.Sharp) => s.png(), 0],
-    ["webp", (s: sharp.Sharp) => s.webp({ lossless: true }), 0],
-    ["gif", (s: sharp.Sharp) => s.gif(), 0],
-    ["avif", (s: sharp.Sharp) => s.avif({ quality: 90 }), 6],
-    ["tiff", (s: sharp.Sharp) => s.tiff({ compression: "lzw" }), 0],
+    ["jpeg", (s: Sharp) => s.jpeg({ quality: 95 }), 6],
+    ["png", (s: Sharp) => s.png(), 0],
+    ["webp", (s: Sharp) => s.webp({ lossless: true }), 0],
+    ["gif", (s: Sharp) => s.gif(), 0],
+    ["avif", (s: Sharp) => s.avif({ quality: 90 }), 6],
+    ["tiff", (s: Sharp) => s.tiff({ compression: "lzw" }), 0],
   ] as const)("decodes %s", async (format, encode, tolerance) => {
     const bytes = await encode(solid(32, 24, colour)).toBuffer();
     expect(sniffImageFormat(bytes)).toBe(format);
@@ -259,9 +259,9 @@ describe("rejections", () => {
   });
 
   it.each([
-    ["jpeg", (s: sharp.Sharp) => s.jpeg()],
-    ["png", (s: sharp.Sharp) => s.png()],
-    ["webp", (s: sharp.Sharp) => s.webp()],
+    ["jpeg", (s: Sharp) => s.jpeg()],
+    ["png", (s: Sharp) => s.png()],
+    ["webp", (s: Sharp) => s.webp()],
   ] as const)("rejects a truncated %s as INVALID_IMAGE", async (_format, encode) => {
     const whole = await encode(sharp(noise, { raw: { width: 64, height: 48, channels: 3 } })).toBuffer();
     const truncated = whole.subarray(0, Math.floor(whole.length * 0.6));
