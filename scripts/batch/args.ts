@@ -1,0 +1,138 @@
+import { availableParallelism } from "node:os";
+import { resolve } from "node:path";
+import { parseArgs } from "node:util";
+import type { BackoffOptions } from "./backoff.js";
+import { DEFAULT_BACKOFF } from "./backoff.js";
+import { type FormatName, formatForPath } from "./formats.js";
+import { isS3Url } from "./s3.js";
+
+export const USAGE = `Usage: npm run batch -- --input <dir | s3://bucket/prefix> --output <file.jsonl | file.csv | s3://bucket/key.jsonl> [options]
+
+Options:
+  --input DIR|S3URL      images to score: a folder (recursive) or an S3 prefix; image extensions only
+  --output FILE|S3URL    .jsonl or .csv, a local file or an S3 object
+  --target local|URL     "local" (default): in-process worker threads; or a function URL (SigV4 for *.lambda-url.*.on.aws)
+  --by-reference         with a URL target and S3 input: send {"s3": {"bucket", "key"}} and let the function read S3
+  --concurrency N        images in flight (default: 2 x workers for local, 8 for a URL)
+  --workers N            local target: worker threads, one ONNX session each (default: CPU count)
+  --threads N            local target: ONNX Runtime threads per worker (default: CPUs / workers)
+  --model DIR            local target: model folder (default: $MODEL_DIR or model/)
+  --top-k K              predictions per image (default 5)
+  --limit N              score only the first N inputs of the listing (in key/path order)
+  --resume               skip inputs already in the output (same key/path and ETag/mtime)
+  --format jsonl|csv     output format when the extension does not say
+  --retries N            retries per request on throttling, 5xx, timeouts, connection errors (default 8)
+  --timeout SECONDS      per-request timeout for a URL target (default 30)
+  --help                 this text`;
+
+export class UsageError extends Error {}
+
+export interface BatchOptions {
+  input: string;
+  output: string;
+  format: FormatName;
+  target: "local" | URL;
+  byReference: boolean;
+  concurrency: number;
+  workers: number;
+  threads: number;
+  modelDir: string;
+  topK: number;
+  limit: number | undefined;
+  resume: boolean;
+  backoff: BackoffOptions;
+  timeoutMs: number;
+}
+
+function positiveInteger(name: string, value: string | undefined, fallback: number): number;
+function positiveInteger(name: string, value: string | undefined, fallback: undefined): number | undefined;
+function positiveInteger(name: string, value: string | undefined, fallback: number | undefined): number | undefined {
+  if (value === undefined) return fallback;
+  if (!/^\d+$/.test(value) || Number(value) < 1) throw new UsageError(`--${name} must be a positive integer, got "${value}"`);
+  return Number(value);
+}
+
+/** Parses the command line; throws UsageError with a message that names the problem. Returns undefined for --help. */
+export function parseBatchArgs(argv: string[], env: NodeJS.ProcessEnv = process.env): BatchOptions | undefined {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        input: { type: "string" },
+        output: { type: "string" },
+        target: { type: "string", default: "local" },
+        "by-reference": { type: "boolean", default: false },
+        concurrency: { type: "string" },
+        workers: { type: "string" },
+        threads: { type: "string" },
+        model: { type: "string" },
+        "top-k": { type: "string" },
+        limit: { type: "string" },
+        resume: { type: "boolean", default: false },
+        format: { type: "string" },
+        retries: { type: "string" },
+        timeout: { type: "string" },
+        help: { type: "boolean", default: false },
+      },
+    });
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  const values = parsed.values;
+  if (values.help) return undefined;
+  if (!values.input) throw new UsageError("--input is required (a folder or s3://bucket/prefix)");
+  if (!values.output) throw new UsageError("--output is required (a .jsonl or .csv file, or s3://bucket/key.jsonl)");
+  if (isS3Url(values.output) && /^s3:\/\/[^/]+\/?$/.test(values.output)) {
+    throw new UsageError(`--output ${values.output} names a bucket, not an object key`);
+  }
+
+  let format: FormatName | undefined;
+  if (values.format !== undefined) {
+    if (values.format !== "jsonl" && values.format !== "csv") throw new UsageError(`--format must be jsonl or csv, got "${values.format}"`);
+    format = values.format;
+  } else {
+    format = formatForPath(values.output);
+    if (!format) throw new UsageError(`cannot tell the format of "${values.output}": end it with .jsonl or .csv, or give --format`);
+  }
+
+  let target: "local" | URL = "local";
+  if (values.target !== "local") {
+    try {
+      target = new URL(values.target!);
+    } catch {
+      throw new UsageError(`--target must be "local" or an http(s) URL, got "${values.target}"`);
+    }
+    if (target.protocol !== "http:" && target.protocol !== "https:") throw new UsageError(`--target URL must be http or https, got "${values.target}"`);
+  }
+  if (values["by-reference"]) {
+    if (target === "local") throw new UsageError("--by-reference needs a function URL as --target");
+    if (!isS3Url(values.input)) throw new UsageError("--by-reference needs S3 input (--input s3://bucket/prefix)");
+  }
+
+  const cpus = availableParallelism();
+  const workers = positiveInteger("workers", values.workers, cpus);
+  const threads = positiveInteger("threads", values.threads, Math.max(1, Math.floor(cpus / workers)));
+  const concurrency = positiveInteger("concurrency", values.concurrency, target === "local" ? workers * 2 : 8);
+  const retries = values.retries === "0" ? 0 : positiveInteger("retries", values.retries, DEFAULT_BACKOFF.maxAttempts - 1);
+  const timeoutSeconds = positiveInteger("timeout", values.timeout, 30);
+
+  return {
+    input: isS3Url(values.input) ? values.input : resolve(values.input),
+    output: isS3Url(values.output) ? values.output : resolve(values.output),
+    format,
+    target,
+    byReference: values["by-reference"]!,
+    concurrency,
+    workers,
+    threads,
+    modelDir: resolve(values.model ?? env.MODEL_DIR ?? "model"),
+    topK: positiveInteger("top-k", values["top-k"], 5),
+    limit: positiveInteger("limit", values.limit, undefined),
+    resume: values.resume!,
+    backoff: { ...DEFAULT_BACKOFF, maxAttempts: retries + 1 },
+    timeoutMs: timeoutSeconds * 1000,
+  };
+}
