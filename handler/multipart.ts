@@ -50,6 +50,8 @@ export function readMultipartFiles(body: Buffer, contentTypeHeader: string, limi
     parser.on("file", (field, stream, info) => {
       const chunks: Buffer[] = [];
       stream.on("data", (chunk: Buffer) => chunks.push(chunk));
+      // A truncated form errors the open file stream too; unhandled, that would crash the process.
+      stream.on("error", () => fail(new ClientError("INVALID_MULTIPART", `file part "${field}" ends before its boundary`)));
       stream.on("limit", () =>
         fail(new ClientError("PAYLOAD_TOO_LARGE", `file part "${field}" is over the limit of ${limits.maxFileBytes} bytes`)),
       );
