@@ -1,0 +1,263 @@
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { basename, join } from "node:path";
+import { z } from "zod";
+
+const LOG_RETENTION_DAYS = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+] as const;
+
+const name = (pattern: RegExp, what: string) => z.string().regex(pattern, `must be ${what}`);
+const positiveInt = z.number().int().min(1);
+
+const s3InputSchema = z.strictObject({
+  bucket: name(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, "an S3 bucket name"),
+  // A wildcard here would widen the IAM grant beyond the prefix the operator meant.
+  prefix: z.string().max(1024).regex(/^[^*?]*$/, "must not contain wildcards (* or ?)").default(""),
+});
+
+const scheduledActionSchema = z.strictObject({
+  name: name(/^[A-Za-z0-9-_]{1,64}$/, "1-64 letters, digits, - or _"),
+  schedule: z.string().regex(/^(cron|rate|at)\(.+\)$/, "must be cron(...), rate(...) or at(...)"),
+  timezone: z.string().min(1).default("UTC"),
+  minCapacity: z.number().int().min(0),
+  maxCapacity: z.number().int().min(0),
+});
+
+const autoscalingSchema = z.strictObject({
+  minCapacity: positiveInt,
+  maxCapacity: positiveInt,
+  targetUtilization: z.number().min(0.1).max(0.9).default(0.7),
+  scheduledActions: z.array(scheduledActionSchema).default([]),
+});
+
+const corsSchema = z.strictObject({
+  allowOrigins: z.array(z.string().min(1)).min(1),
+  allowMethods: z.array(z.enum(["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "*"])).default(["GET", "POST"]),
+  allowHeaders: z.array(z.string().min(1)).default(["content-type"]),
+  exposeHeaders: z.array(z.string().min(1)).default([]),
+  maxAgeSeconds: z.number().int().min(0).max(86_400).default(0),
+  allowCredentials: z.boolean().default(false),
+});
+
+const imageSchema = z.strictObject({
+  /** An image already in ECR (by tag or, better, by digest); when set nothing is built. */
+  uri: name(
+    /^\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(\.cn)?\/[a-z0-9._/-]+(:[\w.-]{1,128}|@sha256:[a-f0-9]{64})$/,
+    "an ECR image URI (account.dkr.ecr.region.amazonaws.com/repo:tag or repo@sha256:digest)",
+  ).optional(),
+  nodeMajor: z.number().int().min(20).max(30).default(22),
+  repositoryName: name(/^[a-z0-9]+([._/-][a-z0-9]+)*$/, "an ECR repository name (lowercase)").optional(),
+  keepLastImages: z.number().int().min(1).max(1000).default(10),
+  forceDelete: z.boolean().default(false),
+});
+
+const limitsSchema = z.strictObject({
+  maxBatchImages: positiveInt.optional(),
+  maxImagePixels: positiveInt.optional(),
+  maxBodyBytes: positiveInt.max(6 * 1024 * 1024).optional(),
+  maxS3ObjectBytes: positiveInt.optional(),
+  topKDefault: positiveInt.optional(),
+});
+
+const backendSchema = z.strictObject({
+  bucket: name(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, "an S3 bucket name"),
+  key: z.string().min(1).optional(),
+  region: z.string().optional(),
+  useLockfile: z.boolean().default(true),
+  encrypt: z.boolean().default(true),
+});
+
+const logLevels = ["TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL"] as const;
+
+export const stageConfigSchema = z
+  .strictObject({
+    stage: name(/^[a-z][a-z0-9-]{0,15}$/, "lowercase letters, digits or - (max 16), starting with a letter"),
+    region: name(/^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/, "an AWS region such as eu-west-1"),
+    project: name(/^[a-z][a-z0-9-]{1,40}$/, "lowercase letters, digits or -").default("image-classifier"),
+    functionName: name(/^[A-Za-z0-9-_]{1,64}$/, "1-64 letters, digits, - or _").optional(),
+    architecture: z.enum(["x86_64", "arm64"]).default("x86_64"),
+    memoryMb: z.number().int().min(128).max(10_240).default(2048),
+    timeoutSeconds: z.number().int().min(1).max(900).default(30),
+    ephemeralStorageMb: z.number().int().min(512).max(10_240).default(512),
+    reservedConcurrency: z.number().int().min(0).optional(),
+    tracing: z.boolean().default(false),
+    threads: z.number().int().min(1).max(6).optional(),
+    metricsNamespace: z.string().min(1).max(255).default("ImageClassifier"),
+    logging: z
+      .strictObject({
+        retentionDays: z
+          .number()
+          .refine((days) => (LOG_RETENTION_DAYS as readonly number[]).includes(days), {
+            message: `must be one of ${LOG_RETENTION_DAYS.join(", ")}`,
+          })
+          .default(30),
+        applicationLevel: z.enum(logLevels).default("INFO"),
+        systemLevel: z.enum(["DEBUG", "INFO", "WARN"]).default("WARN"),
+      })
+      .prefault({}),
+    limits: limitsSchema.prefault({}),
+    environment: z
+      .record(
+        z
+          .string()
+          .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must be a valid environment variable name")
+          .refine((key) => !key.startsWith("AWS_") && key !== "S3_INPUT_ALLOWLIST", {
+            message: "AWS_* and S3_INPUT_ALLOWLIST are set by the stack",
+          }),
+        z.string(),
+      )
+      .default({}),
+    s3InputAllowlist: z.array(s3InputSchema).default([]),
+    image: imageSchema.prefault({}),
+    provisionedConcurrency: z
+      .strictObject({ count: z.number().int().min(0).default(0), autoscaling: autoscalingSchema.optional() })
+      .prefault({}),
+    functionUrl: z
+      .strictObject({ authType: z.enum(["AWS_IAM", "NONE"]).default("AWS_IAM"), cors: corsSchema.optional() })
+      .prefault({}),
+    alarms: z
+      .strictObject({
+        enabled: z.boolean().default(true),
+        snsTopicArn: name(/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9-_]{1,256}$/, "an SNS topic ARN").optional(),
+        createSnsTopic: z.boolean().default(false),
+        durationP99Ratio: z.number().gt(0).max(1).default(0.8),
+        periodSeconds: z.union([z.literal(60), z.literal(300), z.literal(900), z.literal(3600)]).default(60),
+        evaluationPeriods: z.number().int().min(1).max(60).default(5),
+      })
+      .prefault({}),
+    backend: backendSchema.optional(),
+    tags: z.record(z.string().min(1).max(128), z.string().max(256)).default({}),
+  })
+  .superRefine((config, ctx) => {
+    const pc = config.provisionedConcurrency;
+    const scaling = pc.autoscaling;
+    if (scaling) {
+      if (scaling.minCapacity > scaling.maxCapacity) {
+        ctx.addIssue({ code: "custom", path: ["provisionedConcurrency", "autoscaling", "minCapacity"], message: "must be ≤ maxCapacity" });
+      }
+      if (pc.count < scaling.minCapacity || pc.count > scaling.maxCapacity) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["provisionedConcurrency", "count"],
+          message: `must lie between autoscaling minCapacity (${scaling.minCapacity}) and maxCapacity (${scaling.maxCapacity})`,
+        });
+      }
+      scaling.scheduledActions.forEach((action, index) => {
+        if (action.minCapacity > action.maxCapacity) {
+          ctx.addIssue({
+            code: "custom",
+            path: ["provisionedConcurrency", "autoscaling", "scheduledActions", index, "minCapacity"],
+            message: "must be ≤ maxCapacity",
+          });
+        }
+      });
+    }
+    const peak = Math.max(pc.count, scaling?.maxCapacity ?? 0);
+    if (config.reservedConcurrency !== undefined && peak > config.reservedConcurrency) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["reservedConcurrency"],
+        message: `must be ≥ the provisioned concurrency peak (${peak})`,
+      });
+    }
+    if (config.alarms.snsTopicArn && config.alarms.createSnsTopic) {
+      ctx.addIssue({ code: "custom", path: ["alarms", "createSnsTopic"], message: "cannot be true together with snsTopicArn" });
+    }
+    const cors = config.functionUrl.cors;
+    if (cors?.allowCredentials && cors.allowOrigins.includes("*")) {
+      ctx.addIssue({ code: "custom", path: ["functionUrl", "cors", "allowCredentials"], message: 'cannot be true with origin "*"' });
+    }
+  })
+  .transform((config) => {
+    const functionName = config.functionName ?? `${config.project}-${config.stage}`;
+    return {
+      ...config,
+      functionName,
+      image: { ...config.image, repositoryName: config.image.repositoryName ?? functionName.toLowerCase() },
+      backend: config.backend && {
+        ...config.backend,
+        key: config.backend.key ?? `${config.project}/${config.stage}.tfstate`,
+        region: config.backend.region ?? config.region,
+      },
+    };
+  });
+
+export type StageConfigInput = z.input<typeof stageConfigSchema>;
+export type StageConfig = z.output<typeof stageConfigSchema>;
+
+export class ConfigError extends Error {
+  constructor(
+    readonly source: string,
+    readonly problems: string[],
+  ) {
+    super(`Invalid infrastructure configuration in ${source}:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+    this.name = "ConfigError";
+  }
+}
+
+/** Validates one stage's configuration; `source` names where it came from in error messages. */
+export function parseStageConfig(input: unknown, source: string): StageConfig {
+  const result = stageConfigSchema.safeParse(input);
+  if (result.success) return result.data;
+  const problems = result.error.issues.map((issue) => {
+    const field = issue.path.length > 0 ? issue.path.join(".") : "(root)";
+    return `${field}: ${issue.message}`;
+  });
+  throw new ConfigError(source, problems);
+}
+
+/** Environment variables that override every loaded stage (documented in the README's Deploy section). */
+export function applyEnvironmentOverrides(raw: Record<string, unknown>, env: NodeJS.ProcessEnv): Record<string, unknown> {
+  const merged: Record<string, unknown> = structuredClone(raw);
+  const section = (key: string): Record<string, unknown> => {
+    const existing = merged[key];
+    const value = typeof existing === "object" && existing !== null ? { ...(existing as object) } : {};
+    merged[key] = value;
+    return value as Record<string, unknown>;
+  };
+  if (env.INFRA_REGION) merged.region = env.INFRA_REGION;
+  if (env.INFRA_IMAGE_URI) section("image").uri = env.INFRA_IMAGE_URI;
+  if (env.INFRA_PROVISIONED_CONCURRENCY !== undefined && env.INFRA_PROVISIONED_CONCURRENCY !== "") {
+    section("provisionedConcurrency").count = Number(env.INFRA_PROVISIONED_CONCURRENCY);
+  }
+  if (env.INFRA_STATE_BUCKET) {
+    const backend = section("backend");
+    backend.bucket = env.INFRA_STATE_BUCKET;
+    if (env.INFRA_STATE_REGION) backend.region = env.INFRA_STATE_REGION;
+  }
+  return merged;
+}
+
+export interface LoadOptions {
+  /** Folder holding `<stage>.json` files. */
+  configDir: string;
+  env?: NodeJS.ProcessEnv;
+}
+
+/** Loads `<configDir>/<stage>.json` for each stage in INFRA_STAGES (comma list; default: every file). */
+export function loadStageConfigs({ configDir, env = process.env }: LoadOptions): StageConfig[] {
+  const available = existsSync(configDir)
+    ? readdirSync(configDir)
+        .filter((file) => file.endsWith(".json"))
+        .map((file) => basename(file, ".json"))
+        .sort()
+    : [];
+  const requested = env.INFRA_STAGES?.split(",").map((s) => s.trim()).filter(Boolean) ?? available;
+  if (requested.length === 0) throw new ConfigError(configDir, ["no <stage>.json configuration files found"]);
+  return requested.map((stage) => {
+    if (!available.includes(stage)) {
+      throw new ConfigError("INFRA_STAGES", [`stage "${stage}" has no file ${join(configDir, `${stage}.json`)} (have: ${available.join(", ") || "none"})`]);
+    }
+    const file = join(configDir, `${stage}.json`);
+    let raw: unknown;
+    try {
+      raw = JSON.parse(readFileSync(file, "utf8"));
+    } catch (error) {
+      throw new ConfigError(file, [`not valid JSON: ${(error as Error).message}`]);
+    }
+    if (typeof raw !== "object" || raw === null || Array.isArray(raw)) throw new ConfigError(file, ["(root): must be a JSON object"]);
+    const withStage = { stage, ...(raw as Record<string, unknown>) };
+    if (withStage.stage !== stage) throw new ConfigError(file, [`stage: "${String(withStage.stage)}" does not match the file name "${stage}"`]);
+    return parseStageConfig(applyEnvironmentOverrides(withStage, env), `${file} (with INFRA_* environment overrides)`);
+  });
+}

@@ -1,0 +1,100 @@
+import { DataAwsEcrAuthorizationToken } from "@cdktf/provider-aws/lib/data-aws-ecr-authorization-token/index.js";
+import { EcrLifecyclePolicy } from "@cdktf/provider-aws/lib/ecr-lifecycle-policy/index.js";
+import { EcrRepository } from "@cdktf/provider-aws/lib/ecr-repository/index.js";
+import { Image } from "@cdktf/provider-docker/lib/image/index.js";
+import { DockerProvider } from "@cdktf/provider-docker/lib/provider/index.js";
+import { RegistryImage } from "@cdktf/provider-docker/lib/registry-image/index.js";
+import { Fn } from "cdktf";
+import { Construct } from "constructs";
+
+export type Architecture = "x86_64" | "arm64";
+
+/** Lambda architecture → Docker platform and the TARGETARCH build argument. */
+export const DOCKER_ARCH: Record<Architecture, { platform: string; targetArch: string }> = {
+  x86_64: { platform: "linux/amd64", targetArch: "amd64" },
+  arm64: { platform: "linux/arm64", targetArch: "arm64" },
+};
+
+export interface ContainerImageProps {
+  repositoryName: string;
+  keepLastImages: number;
+  forceDelete: boolean;
+  architecture: Architecture;
+  nodeMajor: number;
+  /** Absolute path of the folder holding the Dockerfile. */
+  buildContext: string;
+  /** Content hash of the build inputs: the image tag and the rebuild trigger. */
+  contentHash: string;
+}
+
+/** ECR repository plus an image built from this repository's Dockerfile and pushed by the docker provider. */
+export class ContainerImage extends Construct {
+  readonly repository: EcrRepository;
+  /** `repository@sha256:…` of the pushed image, known after apply. */
+  readonly imageUri: string;
+  readonly digest: string;
+  readonly tag: string;
+
+  constructor(scope: Construct, id: string, props: ContainerImageProps) {
+    super(scope, id);
+    this.tag = `src-${props.contentHash.slice(0, 32)}`;
+
+    this.repository = new EcrRepository(this, "repository", {
+      name: props.repositoryName,
+      imageTagMutability: "IMMUTABLE",
+      imageScanningConfiguration: { scanOnPush: true },
+      forceDelete: props.forceDelete,
+    });
+
+    new EcrLifecyclePolicy(this, "lifecycle", {
+      repository: this.repository.name,
+      policy: JSON.stringify({
+        rules: [
+          {
+            rulePriority: 1,
+            description: `Keep the last ${props.keepLastImages} images`,
+            selection: { tagStatus: "any", countType: "imageCountMoreThan", countNumber: props.keepLastImages },
+            action: { type: "expire" },
+          },
+        ],
+      }),
+    });
+
+    const token = new DataAwsEcrAuthorizationToken(this, "auth", { registryId: this.repository.registryId });
+    new DockerProvider(this, "docker", {
+      registryAuth: [
+        {
+          address: Fn.replace(token.proxyEndpoint, "https://", ""),
+          username: token.userName,
+          password: token.password,
+        },
+      ],
+    });
+
+    const { platform, targetArch } = DOCKER_ARCH[props.architecture];
+    // No `builder`: the provider then builds through the engine API, which attaches no provenance or SBOM
+    // attestations (provider 3.6.2 has no provenance switch), so ECR receives a single-platform manifest Lambda accepts.
+    const image = new Image(this, "image", {
+      name: `${this.repository.repositoryUrl}:${this.tag}`,
+      buildAttribute: {
+        context: props.buildContext,
+        dockerfile: "Dockerfile",
+        platform,
+        buildArgs: { NODE_MAJOR: String(props.nodeMajor), TARGETARCH: targetArch },
+        label: { "org.opencontainers.image.revision": props.contentHash },
+      },
+      triggers: { buildInputsSha256: props.contentHash },
+      keepLocally: false,
+    });
+
+    // Old images stay in ECR (published versions may still point at them); the lifecycle policy prunes them.
+    const pushed = new RegistryImage(this, "pushed", {
+      name: image.name,
+      keepRemotely: true,
+      triggers: { buildInputsSha256: props.contentHash },
+    });
+
+    this.digest = pushed.sha256Digest;
+    this.imageUri = `${this.repository.repositoryUrl}@${pushed.sha256Digest}`;
+  }
+}
