@@ -17,6 +17,7 @@ export async function buildNsfwjsOnnx(): Promise<ConvertedNsfwjsModel> {
   const files = await loadNsfwjsMobileNetV2();
   const weights = dequantiseWeights(files.weightSpecs, files.weightData);
   const onnx = convertKerasModel(files, weights, {
+    graphName: "nsfwjs_mobilenet_v2",
     inputName: NSFWJS_INPUT_NAME,
     outputName: NSFWJS_OUTPUT_NAME,
     batchDim: "N",

@@ -1,9 +1,17 @@
 import { attr, OnnxGraphBuilder } from "../../onnx/graph-builder.js";
 import type { Weight } from "./dequantise.js";
-import type { KerasLayer, NsfwjsModelFiles } from "./package-files.js";
+import type { KerasLayer } from "./package-files.js";
 import { convKernelToOihw, depthwiseKernelToOihw, foldBatchNorm, type BatchNormParams } from "./kernels.js";
 
+/** A Keras functional model's graph: layers in topological order plus the model's input and output layer names. */
+export interface KerasTopology {
+  layers: KerasLayer[];
+  inputLayers: string[];
+  outputLayers: string[];
+}
+
 export interface ConvertOptions {
+  graphName: string;
   inputName: string;
   outputName: string;
   batchDim: string;
@@ -36,8 +44,8 @@ function mapShape(value: Value, consumer: string): MapShape {
 }
 
 /** Converts the Keras functional model (a TFJS Layers topology) into an ONNX graph; returns the serialised model. */
-export function convertKerasModel(files: NsfwjsModelFiles, weights: Map<string, Weight>, options: ConvertOptions): Uint8Array {
-  const b = new OnnxGraphBuilder("nsfwjs_mobilenet_v2");
+export function convertKerasModel(files: KerasTopology, weights: Map<string, Weight>, options: ConvertOptions): Uint8Array {
+  const b = new OnnxGraphBuilder(options.graphName);
   const layers = files.layers;
   const consumers = new Map<string, KerasLayer[]>();
   for (const layer of layers) {
