@@ -3,6 +3,7 @@ import { decodeBase64Strict } from "./base64.js";
 import { ClientError } from "./errors.js";
 import { readMultipartFiles } from "./multipart.js";
 import { type HttpRequest, readBodyBytes, readBodyText } from "./request.js";
+import { parseS3Refs, type S3ObjectRef } from "./s3-source.js";
 
 /**
  * Where one image of a request comes from. Parsing a request only lists sources; resolving a source to bytes happens
@@ -13,7 +14,8 @@ import { type HttpRequest, readBodyBytes, readBodyText } from "./request.js";
  */
 export type ImageSource =
   | { kind: "bytes"; bytes: Uint8Array; declaredType?: string }
-  | { kind: "base64"; data: string };
+  | { kind: "base64"; data: string }
+  | { kind: "s3"; ref: S3ObjectRef };
 
 /** Turns one source into image bytes, or throws a ClientError that fails only that image. */
 export type ResolveImageSource = (source: ImageSource) => Promise<Uint8Array> | Uint8Array;
@@ -93,6 +95,7 @@ function fromJson(request: HttpRequest, limits: SourceLimits): ImageSourceList {
   } catch (error) {
     throw new ClientError("INVALID_JSON", `the request body is not valid JSON: ${(error as Error).message}`);
   }
+  if (json !== null && typeof json === "object" && !Array.isArray(json) && "s3" in json) return fromS3Json(json, limits);
   const images = (json as { images?: unknown } | null)?.images;
   if (Array.isArray(images) && images.length > limits.maxBatchImages) {
     throw new ClientError("TOO_MANY_IMAGES", `${images.length} images; at most ${limits.maxBatchImages} per request`);
@@ -106,6 +109,18 @@ function fromJson(request: HttpRequest, limits: SourceLimits): ImageSourceList {
   }
   if (parsed.data.image !== undefined) return { sources: [{ kind: "base64", data: parsed.data.image }], batch: false };
   return { sources: parsed.data.images!.map((data) => ({ kind: "base64", data })), batch: true };
+}
+
+/** `{"s3": {"bucket", "key"}}` or `{"s3": [ ... ]}`: objects the function reads itself (see s3-source.ts). */
+function fromS3Json(json: object, limits: SourceLimits): ImageSourceList {
+  if (Object.keys(json).length !== 1) {
+    throw new ClientError("INVALID_REQUEST", 'invalid JSON request: give "s3" alone, without "image" or "images"');
+  }
+  const { refs, isList } = parseS3Refs((json as { s3: unknown }).s3);
+  if (refs.length > limits.maxBatchImages) {
+    throw new ClientError("TOO_MANY_IMAGES", `${refs.length} images; at most ${limits.maxBatchImages} per request`);
+  }
+  return { sources: refs.map((ref) => ({ kind: "s3", ref })), batch: isList };
 }
 
 /** Resolves the sources a request can carry inline (raw bytes, multipart parts, base64). */
@@ -127,5 +142,7 @@ export function resolveInlineSource(source: ImageSource): Uint8Array {
       if (!bytes) throw new ClientError("INVALID_BASE64", "the image is not valid base64 (standard alphabet, padded)");
       return bytes;
     }
+    case "s3":
+      throw new ClientError("S3_ACCESS_DENIED", "this endpoint reads no S3 objects");
   }
 }

@@ -1,0 +1,110 @@
+import { PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ClientError } from "../handler/errors.js";
+import { isAllowed, parseAllowlist, parseS3Refs, S3Source } from "../handler/s3-source.js";
+import { S3rverProcess } from "./support/s3rver.js";
+import { noisePixels } from "./support/test-images.js";
+
+async function rejection(promise: Promise<unknown>): Promise<ClientError> {
+  const error = await promise.then(
+    () => undefined,
+    (reason: unknown) => reason,
+  );
+  expect(error).toBeInstanceOf(ClientError);
+  return error as ClientError;
+}
+
+describe("S3 allowlist", () => {
+  it("parses buckets and bucket/prefix entries, ignoring blanks", () => {
+    expect(parseAllowlist(undefined)).toEqual([]);
+    expect(parseAllowlist(" , ")).toEqual([]);
+    expect(parseAllowlist("photos, data/in/2024/ ,x")).toEqual([
+      { bucket: "photos", prefix: "" },
+      { bucket: "data", prefix: "in/2024/" },
+      { bucket: "x", prefix: "" },
+    ]);
+  });
+
+  it("matches a whole bucket or a key prefix, like an IAM resource bucket/prefix*", () => {
+    const rules = parseAllowlist("photos,data/in/");
+    expect(isAllowed({ bucket: "photos", key: "any/key.jpg" }, rules)).toBe(true);
+    expect(isAllowed({ bucket: "data", key: "in/a.jpg" }, rules)).toBe(true);
+    expect(isAllowed({ bucket: "data", key: "out/a.jpg" }, rules)).toBe(false);
+    expect(isAllowed({ bucket: "data", key: "in" }, rules)).toBe(false);
+    expect(isAllowed({ bucket: "photos-2", key: "a.jpg" }, rules)).toBe(false);
+    expect(isAllowed({ bucket: "photos", key: "a.jpg" }, [])).toBe(false);
+  });
+
+  it("validates the s3 field of a request", () => {
+    expect(parseS3Refs({ bucket: "abc", key: "k" })).toEqual({ refs: [{ bucket: "abc", key: "k" }], isList: false });
+    expect(parseS3Refs([{ bucket: "abc", key: "k" }]).isList).toBe(true);
+    for (const bad of [null, "s3://abc/k", { bucket: "abc" }, { bucket: "abc", key: "" }, [], { bucket: "abc", key: "k", extra: 1 }]) {
+      expect(() => parseS3Refs(bad)).toThrow(ClientError);
+    }
+  });
+});
+
+describe("S3Source against s3rver", () => {
+  let s3: S3rverProcess;
+  let client: S3Client;
+  const image = Buffer.from(noisePixels(40, 30, 7));
+
+  beforeAll(async () => {
+    s3 = await S3rverProcess.start();
+    client = s3.client();
+    await s3.createBucket("images");
+    await client.send(new PutObjectCommand({ Bucket: "images", Key: "allowed/a.bin", Body: image }));
+    await client.send(new PutObjectCommand({ Bucket: "images", Key: "private/b.bin", Body: image }));
+  });
+  afterAll(async () => {
+    client?.destroy();
+    await s3?.dispose();
+  });
+
+  const source = (allowlist: string, maxBytes = 1 << 20) => new S3Source({ client, allowlist: parseAllowlist(allowlist), maxBytes });
+
+  it("reads an allowed object byte for byte", async () => {
+    const bytes = await source("images/allowed/").read({ bucket: "images", key: "allowed/a.bin" });
+    expect(Buffer.from(bytes).equals(image)).toBe(true);
+  });
+
+  it("refuses objects outside the allowlist, and everything when it is empty, before touching S3", async () => {
+    const outside = await rejection(source("images/allowed/").read({ bucket: "images", key: "private/b.bin" }));
+    expect([outside.code, outside.status]).toEqual(["S3_ACCESS_DENIED", 403]);
+    expect(outside.message).toContain("s3://images/private/b.bin");
+    const none = await rejection(source("").read({ bucket: "images", key: "allowed/a.bin" }));
+    expect([none.code, none.status]).toEqual(["S3_ACCESS_DENIED", 403]);
+    expect(none.message).toContain("S3_INPUT_ALLOWLIST");
+  });
+
+  it("answers 404 for a missing key or bucket", async () => {
+    const key = await rejection(source("images,nobucket").read({ bucket: "images", key: "allowed/missing.jpg" }));
+    expect([key.code, key.status]).toEqual(["S3_OBJECT_NOT_FOUND", 404]);
+    const bucket = await rejection(source("images,nobucket").read({ bucket: "nobucket", key: "a.jpg" }));
+    expect([bucket.code, bucket.status]).toEqual(["S3_OBJECT_NOT_FOUND", 404]);
+  });
+
+  it("answers 413 for an object over the size limit", async () => {
+    const error = await rejection(source("images", image.length - 1).read({ bucket: "images", key: "allowed/a.bin" }));
+    expect([error.code, error.status]).toEqual(["S3_OBJECT_TOO_LARGE", 413]);
+    const exact = await source("images", image.length).read({ bucket: "images", key: "allowed/a.bin" });
+    expect(exact.byteLength).toBe(image.length);
+  });
+
+  it("answers 502 when S3 cannot be reached", async () => {
+    const unreachable = new S3Client({
+      endpoint: "http://127.0.0.1:9", // discard port: nothing listens
+      region: "us-east-1",
+      credentials: { accessKeyId: "S3RVER", secretAccessKey: "S3RVER" },
+      forcePathStyle: true,
+      maxAttempts: 1,
+    });
+    try {
+      const reader = new S3Source({ client: unreachable, allowlist: parseAllowlist("images"), maxBytes: 1 << 20 });
+      const error = await rejection(reader.read({ bucket: "images", key: "allowed/a.bin" }));
+      expect([error.code, error.status]).toEqual(["S3_UNAVAILABLE", 502]);
+    } finally {
+      unreachable.destroy();
+    }
+  });
+});
