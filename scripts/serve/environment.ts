@@ -41,6 +41,8 @@ interface Pending {
 export class ExecutionEnvironment {
   private pending: Pending | undefined;
   private exited = false;
+  /** Set when the environment is being stopped and must take no further invocation. */
+  private retired = false;
   private lastMaxMemoryUsedMB = 0;
   private coldStartPending = true;
 
@@ -81,7 +83,7 @@ export class ExecutionEnvironment {
   }
 
   get alive(): boolean {
-    return !this.exited;
+    return !this.exited && !this.retired;
   }
 
   /** True exactly once: for the first invocation after init, whose REPORT carries the init duration. */
@@ -93,10 +95,11 @@ export class ExecutionEnvironment {
 
   invoke(requestId: string, event: APIGatewayProxyEventV2, timeoutMs: number): Promise<InvocationOutcome> {
     if (this.pending) throw new Error("an execution environment runs one invocation at a time");
-    if (this.exited) throw new Error("the execution environment has exited");
+    if (!this.alive) throw new Error("the execution environment has stopped");
     return new Promise((settle) => {
       const started = performance.now();
       const timer = setTimeout(() => {
+        this.retired = true;
         this.finish({ kind: "timeout", durationMs: performance.now() - started, maxMemoryUsedMB: this.lastMaxMemoryUsedMB });
         this.child.kill("SIGKILL");
       }, timeoutMs);
@@ -109,6 +112,7 @@ export class ExecutionEnvironment {
   /** Stops the process; an invocation in progress ends as a crash. */
   async stop(): Promise<void> {
     if (this.exited) return;
+    this.retired = true;
     const exited = new Promise<void>((resolve) => this.child.once("exit", () => resolve()));
     if (this.child.connected) this.child.disconnect();
     const kill = setTimeout(() => this.child.kill("SIGKILL"), 2_000);

@@ -1,0 +1,428 @@
+import { spawn } from "node:child_process";
+import { once } from "node:events";
+import { fileURLToPath } from "node:url";
+import sharp from "sharp";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { buildFunctionUrlEvent } from "../scripts/serve/event.js";
+import { type LocalFunctionUrl, startLocalFunctionUrl } from "../scripts/serve/server.js";
+import { rawRequest } from "./support/raw-http.js";
+
+const echoHandler = fileURLToPath(new URL("./support/echo-handler.ts", import.meta.url));
+const realHandler = fileURLToPath(new URL("../handler/index.ts", import.meta.url));
+const serveCli = fileURLToPath(new URL("../scripts/serve.ts", import.meta.url));
+
+const reportPattern =
+  /^REPORT RequestId: ([0-9a-f-]{36})\tDuration: (\d+\.\d{2}) ms\tBilled Duration: (\d+) ms\tMemory Size: (\d+) MB\tMax Memory Used: (\d+) MB(?:\tInit Duration: (\d+\.\d{2}) ms)?(?:\tStatus: (\w+))?(?:\tError Type: ([\w.]+))?$/;
+
+interface ParsedReport {
+  requestId: string;
+  durationMs: number;
+  billedMs: number;
+  memorySizeMB: number;
+  maxMemoryUsedMB: number;
+  initDurationMs?: number;
+  status?: string;
+  errorType?: string;
+}
+
+function parseReport(line: string): ParsedReport {
+  const match = reportPattern.exec(line);
+  if (!match) throw new Error(`not a REPORT line: ${JSON.stringify(line)}`);
+  return {
+    requestId: match[1]!,
+    durationMs: Number(match[2]),
+    billedMs: Number(match[3]),
+    memorySizeMB: Number(match[4]),
+    maxMemoryUsedMB: Number(match[5]),
+    ...(match[6] ? { initDurationMs: Number(match[6]) } : {}),
+    ...(match[7] ? { status: match[7] } : {}),
+    ...(match[8] ? { errorType: match[8] } : {}),
+  };
+}
+
+/** A server on an ephemeral port whose platform lines are collected instead of printed. */
+async function startEcho(options: { concurrency?: number; timeoutSeconds?: number; handlerModule?: string } = {}) {
+  const lines: string[] = [];
+  const server = await startLocalFunctionUrl({
+    handlerModule: options.handlerModule ?? echoHandler,
+    port: 0,
+    concurrency: options.concurrency ?? 1,
+    timeoutSeconds: options.timeoutSeconds ?? 30,
+    memorySizeMB: 1536,
+    functionName: "echo-under-test",
+    functionOutput: "ignore",
+    log: (line) => lines.push(line),
+  });
+  const reports = () => lines.filter((line) => line.startsWith("REPORT ")).map(parseReport);
+  const reportFor = (requestId: string) => reports().find((report) => report.requestId === requestId);
+  return { server, lines, reports, reportFor };
+}
+
+const echoed = (body: Buffer) => JSON.parse(body.toString("utf8"));
+const requestIdOf = (response: { headers: Record<string, string[]> }) => response.headers["x-amzn-requestid"]![0]!;
+const processAlive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+describe("local function URL: the event, the context and the response", () => {
+  let echo: Awaited<ReturnType<typeof startEcho>>;
+  beforeAll(async () => {
+    echo = await startEcho();
+  });
+  afterAll(() => echo.server.close());
+
+  it("sends a binary body base64-encoded, byte for byte", async () => {
+    const bytes = Buffer.from([0xff, 0xd8, 0xff, 0x00, 0x80, 0x7f, 0x0a, 0xfe]);
+    const response = await rawRequest(`${echo.server.url}/classify`, {
+      method: "POST",
+      headers: { "content-type": "image/jpeg" },
+      body: bytes,
+    });
+    const { event } = echoed(response.body);
+    expect(response.status).toBe(200);
+    expect(event.isBase64Encoded).toBe(true);
+    expect(Buffer.from(event.body, "base64")).toEqual(bytes);
+  });
+
+  it("sends text content types as UTF-8 strings, and form-urlencoded or non-UTF-8 text as base64", async () => {
+    const text = JSON.stringify({ word: "héllo ✓" });
+    for (const contentType of ["application/json", "text/plain; charset=utf-8", "application/vnd.api+json", "application/xml"]) {
+      const { event } = echoed(
+        (await rawRequest(`${echo.server.url}/`, { method: "POST", headers: { "content-type": contentType }, body: text })).body,
+      );
+      expect({ contentType, isBase64Encoded: event.isBase64Encoded, body: event.body }).toEqual({
+        contentType,
+        isBase64Encoded: false,
+        body: text,
+      });
+    }
+    const form = await rawRequest(`${echo.server.url}/`, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: "a=1&b=2",
+    });
+    expect(echoed(form.body).event).toMatchObject({ isBase64Encoded: true, body: Buffer.from("a=1&b=2").toString("base64") });
+    const latin1 = Buffer.from([0x63, 0x61, 0x66, 0xe9]);
+    const notUtf8 = await rawRequest(`${echo.server.url}/`, {
+      method: "POST",
+      headers: { "content-type": "text/plain" },
+      body: latin1,
+    });
+    expect(echoed(notUtf8.body).event).toMatchObject({ isBase64Encoded: true, body: latin1.toString("base64") });
+  });
+
+  it("leaves the body field out when there is no body", async () => {
+    const { event } = echoed((await rawRequest(`${echo.server.url}/health`)).body);
+    expect(event).not.toHaveProperty("body");
+    expect(event.isBase64Encoded).toBe(false);
+  });
+
+  it("lowercases header names, joins repeated headers and query values with commas, and splits cookies", async () => {
+    const before = Date.now();
+    const response = await rawRequest(`${echo.server.url}/some/path?tag=a&tag=b&name=J%C3%BCrgen+X&empty=`, {
+      method: "PUT",
+      headers: {
+        "X-Mixed-Case": "Value",
+        "x-repeated": ["one", "two", "three"],
+        "user-agent": "serve-test/1.0",
+        cookie: ["session=abc; theme=dark", "extra=1"],
+      },
+    });
+    const { event, context } = echoed(response.body);
+    expect(event.version).toBe("2.0");
+    expect(event.routeKey).toBe("$default");
+    expect(event.rawPath).toBe("/some/path");
+    expect(event.rawQueryString).toBe("tag=a&tag=b&name=J%C3%BCrgen+X&empty=");
+    expect(event.queryStringParameters).toEqual({ tag: "a,b", name: "Jürgen X", empty: "" });
+    expect(event.headers["x-mixed-case"]).toBe("Value");
+    expect(event.headers).not.toHaveProperty("X-Mixed-Case");
+    expect(event.headers["x-repeated"]).toBe("one,two,three");
+    expect(event.headers).not.toHaveProperty("cookie");
+    expect(event.headers).not.toHaveProperty("connection");
+    expect(event.headers["x-forwarded-for"]).toBe("127.0.0.1");
+    expect(event.cookies).toEqual(["session=abc", "theme=dark", "extra=1"]);
+
+    const requestContext = event.requestContext;
+    expect(requestContext).toMatchObject({
+      accountId: "anonymous",
+      routeKey: "$default",
+      stage: "$default",
+      http: { method: "PUT", path: "/some/path", protocol: "HTTP/1.1", sourceIp: "127.0.0.1", userAgent: "serve-test/1.0" },
+    });
+    expect(requestContext.time).toMatch(/^\d{2}\/[A-Z][a-z]{2}\/\d{4}:\d{2}:\d{2}:\d{2} \+0000$/);
+    expect(requestContext.timeEpoch).toBeGreaterThanOrEqual(before);
+    expect(requestContext.timeEpoch).toBeLessThanOrEqual(Date.now());
+    expect(requestContext.requestId).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(requestIdOf(response)).toBe(requestContext.requestId);
+    expect(context.awsRequestId).toBe(requestContext.requestId);
+  });
+
+  it("omits queryStringParameters and cookies when the request has none", async () => {
+    const { event } = echoed((await rawRequest(`${echo.server.url}/plain`)).body);
+    expect(event.rawQueryString).toBe("");
+    expect(event).not.toHaveProperty("queryStringParameters");
+    expect(event).not.toHaveProperty("cookies");
+  });
+
+  it("gives the handler a Lambda-like context and environment", async () => {
+    const { context, environment } = echoed((await rawRequest(`${echo.server.url}/`)).body);
+    expect(context.functionName).toBe("echo-under-test");
+    expect(context.functionVersion).toBe("$LATEST");
+    expect(context.memoryLimitInMB).toBe("1536");
+    expect(context.invokedFunctionArn).toMatch(/^arn:aws:lambda:[a-z0-9-]+:\d{12}:function:echo-under-test$/);
+    expect(context.remainingTimeMs).toBeGreaterThan(0);
+    expect(context.remainingTimeMs).toBeLessThanOrEqual(30_000);
+    expect(environment.initialisationType).toBe("local");
+    expect(environment.pid).not.toBe(process.pid);
+  });
+
+  it("maps structured results back: status, headers, cookies as set-cookie, base64 bodies", async () => {
+    const teapot = await rawRequest(`${echo.server.url}/?status=418&cookie=xyz`);
+    expect(teapot.status).toBe(418);
+    expect(teapot.headers["x-echo"]).toEqual(["yes"]);
+    expect(teapot.headers["set-cookie"]).toEqual(["a=xyz; Path=/", "b=2; HttpOnly"]);
+    const binary = await rawRequest(`${echo.server.url}/?shape=binary`);
+    expect(binary.headers["content-type"]).toEqual(["application/octet-stream"]);
+    expect([...binary.body]).toEqual([0, 1, 2, 255]);
+  });
+
+  it("answers a non-structured result as Lambda does: 200 application/json", async () => {
+    const object = await rawRequest(`${echo.server.url}/?shape=object`);
+    expect(object.status).toBe(200);
+    expect(object.headers["content-type"]).toEqual(["application/json"]);
+    expect(echoed(object.body)).toMatchObject({ plain: "object" });
+    const text = await rawRequest(`${echo.server.url}/?shape=string`);
+    expect(text.status).toBe(200);
+    expect(text.body.toString()).toBe("plain string result");
+  });
+
+  it("refuses a body over 6 MB with 413 and a JSON message, without invoking the function", async () => {
+    const reportsBefore = echo.reports().length;
+    const oversized = Buffer.alloc(6_291_457, 7);
+    for (const chunked of [false, true]) {
+      const response = await rawRequest(`${echo.server.url}/classify`, {
+        method: "POST",
+        headers: { "content-type": "application/octet-stream" },
+        body: oversized,
+        chunked,
+      });
+      expect(response.status).toBe(413);
+      expect(response.headers["content-type"]).toEqual(["application/json"]);
+      expect(JSON.parse(response.body.toString()).Message).toContain("6291456 bytes");
+    }
+    expect(echo.reports().length).toBe(reportsBefore);
+  });
+
+  it("counts the base64-encoded event against the limit: 4.8 MB of binary is over, 4 MB is not", async () => {
+    const over = await rawRequest(`${echo.server.url}/classify`, {
+      method: "POST",
+      headers: { "content-type": "image/png" },
+      // 4.8 MB of bytes is 6.4 MB as base64, over the 6 MiB invoke payload.
+      body: Buffer.alloc(4_800_000, 1),
+    });
+    expect(over.status).toBe(413);
+    const under = await rawRequest(`${echo.server.url}/?shape=object`, {
+      method: "POST",
+      headers: { "content-type": "image/png" },
+      body: Buffer.alloc(4_000_000, 1),
+    });
+    expect(under.status).toBe(200);
+  });
+
+  it("answers 502 when the function's result is over the 6 MB response limit", async () => {
+    expect((await rawRequest(`${echo.server.url}/?bytes=6300000`)).status).toBe(502);
+    expect((await rawRequest(`${echo.server.url}/?bytes=1000`)).status).toBe(200);
+  });
+
+  it("prints one REPORT line per invocation, Init Duration only on the environment's first", async () => {
+    const reports = echo.reports();
+    expect(reports.length).toBeGreaterThan(5);
+    expect(echo.lines.filter((line) => line.startsWith("REPORT ")).length).toBe(reports.length);
+    expect(reports[0]!.initDurationMs).toBeGreaterThan(0);
+    expect(reports.slice(1).every((report) => report.initDurationMs === undefined)).toBe(true);
+    for (const report of reports) {
+      expect(report.memorySizeMB).toBe(1536);
+      expect(report.maxMemoryUsedMB).toBeGreaterThan(0);
+      expect(report.billedMs).toBe(Math.ceil(report.durationMs + (report.initDurationMs ?? 0)));
+    }
+    const response = await rawRequest(`${echo.server.url}/?delay=5`);
+    const report = echo.reportFor(requestIdOf(response));
+    expect(report?.durationMs).toBeGreaterThanOrEqual(5);
+  });
+});
+
+describe("local function URL: execution environments", () => {
+  it("runs two requests at once with --concurrency 2 and queues a third until one is free", async () => {
+    const echo = await startEcho({ concurrency: 2 });
+    try {
+      const responses = await Promise.all(
+        [0, 1, 2].map(async (index) => {
+          // Staggered so the arrival order is known.
+          await new Promise((resolve) => setTimeout(resolve, index * 50));
+          return echoed((await rawRequest(`${echo.server.url}/?delay=600&n=${index}`)).body);
+        }),
+      );
+      const [first, second, third] = responses.map((body) => ({ pid: body.environment.pid, ...body.timing }));
+      expect(first!.pid).not.toBe(second!.pid);
+      // The first two overlap in time; the third starts only after one of them has finished, in the freed environment.
+      expect(second!.startedAt).toBeLessThan(first!.endedAt);
+      expect(first!.startedAt).toBeLessThan(second!.endedAt);
+      const firstFinished = first!.endedAt <= second!.endedAt ? first! : second!;
+      expect(third!.startedAt).toBeGreaterThanOrEqual(firstFinished.endedAt);
+      expect(third!.pid).toBe(firstFinished.pid);
+    } finally {
+      await echo.server.close();
+    }
+  });
+
+  it("answers 502 for a crash, replaces the environment, and the next request succeeds (cold)", async () => {
+    const echo = await startEcho();
+    try {
+      const before = echoed((await rawRequest(`${echo.server.url}/`)).body).environment.pid;
+      const crash = await rawRequest(`${echo.server.url}/?crash=exit`);
+      expect(crash.status).toBe(502);
+      expect(crash.body.toString()).toBe("Internal Server Error");
+      expect(echo.reportFor(requestIdOf(crash))).toMatchObject({ status: "error", errorType: "Runtime.ExitError" });
+
+      const after = await rawRequest(`${echo.server.url}/`);
+      expect(after.status).toBe(200);
+      const afterPid = echoed(after.body).environment.pid;
+      expect(afterPid).not.toBe(before);
+      expect(processAlive(before)).toBe(false);
+      expect(echo.reportFor(requestIdOf(after))?.initDurationMs).toBeGreaterThan(0);
+
+      const uncaught = await rawRequest(`${echo.server.url}/?crash=uncaught`);
+      expect(uncaught.status).toBe(502);
+      expect((await rawRequest(`${echo.server.url}/`)).status).toBe(200);
+    } finally {
+      await echo.server.close();
+    }
+  });
+
+  it("answers 502 for a handler error but keeps the environment, as Lambda does", async () => {
+    const echo = await startEcho();
+    try {
+      const before = echoed((await rawRequest(`${echo.server.url}/`)).body).environment;
+      const failed = await rawRequest(`${echo.server.url}/?crash=throw`);
+      expect(failed.status).toBe(502);
+      const after = echoed((await rawRequest(`${echo.server.url}/`)).body).environment;
+      expect(after.pid).toBe(before.pid);
+      expect(after.invocations).toBe(before.invocations + 2);
+    } finally {
+      await echo.server.close();
+    }
+  });
+
+  it("stops an invocation at the timeout with 502 and a Status: timeout REPORT", async () => {
+    const echo = await startEcho({ timeoutSeconds: 1 });
+    try {
+      const slow = await rawRequest(`${echo.server.url}/?delay=5000`);
+      expect(slow.status).toBe(502);
+      expect(echo.reportFor(requestIdOf(slow))?.status).toBe("timeout");
+      expect(echo.lines.some((line) => line.includes("Task timed out after 1.00 seconds"))).toBe(true);
+      expect((await rawRequest(`${echo.server.url}/`)).status).toBe(200);
+    } finally {
+      await echo.server.close();
+    }
+  });
+
+  it("shuts down cleanly: finishes the request in flight, refuses new connections, stops every environment", async () => {
+    const echo = await startEcho({ concurrency: 2 });
+    const pids = await Promise.all([0, 1].map(async () => echoed((await rawRequest(`${echo.server.url}/?delay=300`)).body).environment.pid));
+    const inFlight = rawRequest(`${echo.server.url}/?delay=800`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    await echo.server.close();
+    expect((await inFlight).status).toBe(200);
+    await expect(rawRequest(`${echo.server.url}/`)).rejects.toThrow(/ECONNREFUSED/);
+    for (const pid of new Set(pids)) expect(processAlive(pid)).toBe(false);
+  });
+
+  it("npm start's script exits 0 on SIGTERM after answering the request in flight", async () => {
+    const child = spawn(process.execPath, ["--import", "tsx", serveCli, "--port", "0", "--handler", echoHandler], {
+      env: { ...process.env, POWERTOOLS_LOG_LEVEL: "SILENT" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stderr = "";
+    child.stderr.setEncoding("utf8");
+    const url = await new Promise<string>((resolve, reject) => {
+      child.stderr.on("data", (chunk: string) => {
+        stderr += chunk;
+        const match = /Local function URL: (http:\/\/\S+)/.exec(stderr);
+        if (match) resolve(match[1]!);
+      });
+      child.once("exit", (code) => reject(new Error(`exited early (${code}): ${stderr}`)));
+    });
+    let stdout = "";
+    child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
+    const inFlight = rawRequest(`${url}/?delay=700`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    child.kill("SIGTERM");
+    const [code] = await once(child, "exit");
+    expect((await inFlight).status).toBe(200);
+    expect(code).toBe(0);
+    expect(stdout.split("\n").filter((line) => line.startsWith("REPORT ")).map(parseReport)).toHaveLength(1);
+  });
+});
+
+describe("local function URL in front of the real handler", () => {
+  let local: Awaited<ReturnType<typeof startEcho>>;
+  let jpeg: Buffer;
+  beforeAll(async () => {
+    local = await startEcho({ handlerModule: realHandler });
+    jpeg = await sharp({ create: { width: 160, height: 120, channels: 3, background: { r: 30, g: 140, b: 200 } } })
+      .composite([{ input: Buffer.alloc(40 * 40 * 3, 250), raw: { width: 40, height: 40, channels: 3 }, left: 20, top: 30 }])
+      .jpeg({ quality: 85 })
+      .toBuffer();
+  });
+  afterAll(() => local.server.close());
+
+  it("classifies a JPEG posted with curl-style raw bytes", async () => {
+    const response = await rawRequest(`${local.server.url}/classify?top_k=5`, {
+      method: "POST",
+      headers: { "content-type": "image/jpeg" },
+      body: jpeg,
+    });
+    expect(response.status).toBe(200);
+    const body = JSON.parse(response.body.toString());
+    expect(body.predictions).toHaveLength(5);
+    const total = body.predictions.reduce((sum: number, p: { score: number }) => sum + p.score, 0);
+    expect(total).toBeCloseTo(1, 5);
+    expect(response.headers["server-timing"]?.[0]).toMatch(/inference/);
+  });
+
+  it("gives the same predictions as a direct handler call on the same bytes", async () => {
+    const viaServer = JSON.parse(
+      (
+        await rawRequest(`${local.server.url}/classify?top_k=5`, {
+          method: "POST",
+          headers: { "content-type": "image/jpeg" },
+          body: jpeg,
+        })
+      ).body.toString(),
+    );
+    const { handler } = (await import("../handler/index.js")) as {
+      handler: (event: unknown, context: unknown) => Promise<{ statusCode: number; body: string }>;
+    };
+    const event = buildFunctionUrlEvent(
+      {
+        method: "POST",
+        target: "/classify?top_k=5",
+        httpVersion: "1.1",
+        headers: { "content-type": ["image/jpeg"], host: ["local"] },
+        sourceIp: "127.0.0.1",
+        localPort: 0,
+        body: jpeg,
+      },
+      { requestId: "direct-call", receivedAt: new Date(), urlId: "local" },
+    );
+    const { createLambdaContext, functionSettingsFromEnv } = await import("../scripts/serve/context.js");
+    const direct = await handler(event, createLambdaContext(functionSettingsFromEnv({}), "direct-call", Date.now() + 30_000));
+    expect(direct.statusCode).toBe(200);
+    expect(JSON.parse(direct.body).predictions).toEqual(viaServer.predictions);
+  });
+});
