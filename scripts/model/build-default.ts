@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { writeFileAtomic } from "./atomic-write.js";
-import { DEFAULT_MODEL_FILE, defaultManifest, MANIFEST_FILE } from "./default-manifest.js";
+import { DEFAULT_MODEL_FILE, defaultManifest, formatManifest, MANIFEST_FILE } from "./default-manifest.js";
 import { defaultModelDir, isMainModule } from "./model-dir.js";
 import { buildNsfwjsOnnx } from "./nsfwjs/build-onnx.js";
 
@@ -22,7 +22,7 @@ export async function buildDefaultModel(modelDir: string): Promise<BuiltModel> {
   const modelPath = join(modelDir, DEFAULT_MODEL_FILE);
   const manifestPath = join(modelDir, MANIFEST_FILE);
   await writeFileAtomic(modelPath, onnx);
-  await writeFileAtomic(manifestPath, `${JSON.stringify(defaultManifest(packageVersion, sourcePath, sha256), null, 2)}\n`);
+  await writeFileAtomic(manifestPath, formatManifest(defaultManifest(packageVersion, sourcePath, sha256)));
   return { modelPath, manifestPath, sha256, bytes: onnx.byteLength, ms: performance.now() - started };
 }
 

@@ -33,3 +33,8 @@ export function defaultManifest(packageVersion: string, modelPath: string, sha25
     labels: NSFWJS_LABELS,
   };
 }
+
+/** Pretty JSON with short arrays of numbers or strings kept on one line, as the manifest is read by people too. */
+export function formatManifest(manifest: object): string {
+  return `${JSON.stringify(manifest, null, 2).replace(/\[\n\s+([^[\]{}]*?)\n\s*\]/g, (_, items: string) => `[${items.split(/,\n\s+/).join(", ")}]`)}\n`;
+}
