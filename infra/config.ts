@@ -242,7 +242,8 @@ export function loadStageConfigs({ configDir, env = process.env }: LoadOptions):
         .map((file) => basename(file, ".json"))
         .sort()
     : [];
-  const requested = env.INFRA_STAGES?.split(",").map((s) => s.trim()).filter(Boolean) ?? available;
+  const listed = (env.INFRA_STAGES ?? "").split(",").map((s) => s.trim()).filter(Boolean);
+  const requested = listed.length > 0 ? listed : available;
   if (requested.length === 0) throw new ConfigError(configDir, ["no <stage>.json configuration files found"]);
   return requested.map((stage) => {
     if (!available.includes(stage)) {

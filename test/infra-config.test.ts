@@ -1,0 +1,199 @@
+import { execFile } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import { afterAll, describe, expect, it } from "vitest";
+import { buildInputFiles, buildInputsHash } from "../infra/build-inputs.js";
+import { ConfigError, loadStageConfigs, parseStageConfig } from "../infra/config.js";
+import { functionEnvironment, threadsForMemory } from "../infra/function-environment.js";
+
+const PROJECT_ROOT = resolve(fileURLToPath(import.meta.url), "../..");
+const scratch = mkdtempSync(join(tmpdir(), "infra-config-"));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+const minimal = { stage: "dev", region: "eu-west-1" };
+
+/** The ConfigError thrown for `input`, or a failure when it validates. */
+function problemsOf(input: unknown): string {
+  try {
+    parseStageConfig(input, "test.json");
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return (error as ConfigError).message;
+  }
+  throw new Error("configuration was accepted");
+}
+
+function configDir(files: Record<string, string>): string {
+  const dir = mkdtempSync(join(scratch, "config-"));
+  for (const [name, content] of Object.entries(files)) writeFileSync(join(dir, name), content);
+  return dir;
+}
+
+describe("stage configuration", () => {
+  it("fills safe defaults", () => {
+    const config = parseStageConfig(minimal, "test.json");
+    expect(config).toMatchObject({
+      functionName: "image-classifier-dev",
+      architecture: "x86_64",
+      memoryMb: 2048,
+      timeoutSeconds: 30,
+      ephemeralStorageMb: 512,
+      tracing: false,
+      logging: { retentionDays: 30, applicationLevel: "INFO", systemLevel: "WARN" },
+      s3InputAllowlist: [],
+      image: { repositoryName: "image-classifier-dev", keepLastImages: 10, forceDelete: false, nodeMajor: 22 },
+      provisionedConcurrency: { count: 0 },
+      functionUrl: { authType: "AWS_IAM" },
+      alarms: { enabled: true, createSnsTopic: false, durationP99Ratio: 0.8 },
+    });
+    expect(config.reservedConcurrency).toBeUndefined();
+    expect(config.backend).toBeUndefined();
+    expect(config.image.uri).toBeUndefined();
+  });
+
+  it.each([
+    [{ memoryMb: 64 }, "memoryMb"],
+    [{ architecture: "x86" }, "architecture"],
+    [{ functionUrl: { authType: "none" } }, "functionUrl.authType"],
+    [{ timeoutSeconds: 901 }, "timeoutSeconds"],
+    [{ region: "Ireland" }, "region: must be an AWS region"],
+    [{ logging: { retentionDays: 31 } }, "logging.retentionDays: must be one of"],
+    [{ s3InputAllowlist: [{ bucket: "in", prefix: "a/" }] }, "s3InputAllowlist.0.bucket"],
+    [{ s3InputAllowlist: [{ bucket: "input-bucket", prefix: "a/*" }] }, "s3InputAllowlist.0.prefix: must not contain wildcards"],
+    [{ image: { uri: "docker.io/library/node:22" } }, "image.uri: must be an ECR image URI"],
+    [{ provisionedConcurrency: { count: 1, autoscaling: { minCapacity: 2, maxCapacity: 4 } } }, "provisionedConcurrency.count: must lie between"],
+    [{ provisionedConcurrency: { count: 3, autoscaling: { minCapacity: 3, maxCapacity: 2 } } }, "provisionedConcurrency.autoscaling.minCapacity"],
+    [{ reservedConcurrency: 1, provisionedConcurrency: { count: 2 } }, "reservedConcurrency: must be ≥ the provisioned concurrency peak (2)"],
+    [{ alarms: { createSnsTopic: true, snsTopicArn: "arn:aws:sns:eu-west-1:123456789012:ops" } }, "alarms.createSnsTopic"],
+    [{ functionUrl: { cors: { allowOrigins: ["*"], allowCredentials: true } } }, "functionUrl.cors.allowCredentials"],
+    [{ environment: { AWS_REGION: "x" } }, "environment.AWS_REGION"],
+    [{ memorySize: 1024 }, '"memorySize"'],
+  ])("rejects %j naming %s", (override, expected) => {
+    const message = problemsOf({ ...minimal, ...override });
+    expect(message).toContain("test.json");
+    expect(message).toContain(expected);
+  });
+
+  it("accepts an existing image by digest or by tag", () => {
+    const digest = `123456789012.dkr.ecr.eu-west-1.amazonaws.com/classifier@sha256:${"0f".repeat(32)}`;
+    expect(parseStageConfig({ ...minimal, image: { uri: digest } }, "t").image.uri).toBe(digest);
+    const tag = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/team/classifier:v1.2.3";
+    expect(parseStageConfig({ ...minimal, image: { uri: tag } }, "t").image.uri).toBe(tag);
+  });
+});
+
+describe("loading stage files", () => {
+  it("loads every <stage>.json, or the stages in INFRA_STAGES, with environment overrides", () => {
+    const dir = configDir({ "dev.json": JSON.stringify({ region: "eu-west-1" }), "prod.json": JSON.stringify({ region: "us-east-1" }) });
+    expect(loadStageConfigs({ configDir: dir, env: {} }).map((c) => [c.stage, c.region])).toEqual([
+      ["dev", "eu-west-1"],
+      ["prod", "us-east-1"],
+    ]);
+    const [prod, ...rest] = loadStageConfigs({
+      configDir: dir,
+      env: {
+        INFRA_STAGES: "prod",
+        INFRA_REGION: "eu-central-1",
+        INFRA_PROVISIONED_CONCURRENCY: "3",
+        INFRA_STATE_BUCKET: "my-state",
+        INFRA_IMAGE_URI: "123456789012.dkr.ecr.eu-central-1.amazonaws.com/c:v1",
+      },
+    });
+    expect(rest).toEqual([]);
+    expect(prod).toMatchObject({
+      stage: "prod",
+      region: "eu-central-1",
+      provisionedConcurrency: { count: 3 },
+      backend: { bucket: "my-state", key: "image-classifier/prod.tfstate", region: "eu-central-1", useLockfile: true },
+      image: { uri: "123456789012.dkr.ecr.eu-central-1.amazonaws.com/c:v1" },
+    });
+  });
+
+  it("names the stage, the file or the variable that is wrong", () => {
+    const dir = configDir({ "dev.json": JSON.stringify({ region: "eu-west-1" }), "bad.json": "{ not json" });
+    expect(() => loadStageConfigs({ configDir: dir, env: { INFRA_STAGES: "qa" } })).toThrow(/stage "qa" has no file .*qa\.json/);
+    expect(() => loadStageConfigs({ configDir: dir, env: { INFRA_STAGES: "bad" } })).toThrow(/bad\.json[\s\S]*not valid JSON/);
+    expect(() => loadStageConfigs({ configDir: dir, env: { INFRA_STAGES: "dev", INFRA_PROVISIONED_CONCURRENCY: "many" } })).toThrow(
+      /provisionedConcurrency\.count/,
+    );
+    const mismatch = configDir({ "dev.json": JSON.stringify({ stage: "prod", region: "eu-west-1" }) });
+    expect(() => loadStageConfigs({ configDir: mismatch, env: {} })).toThrow(/stage: "prod" does not match the file name "dev"/);
+  });
+
+  it("validates the committed stage files", () => {
+    const configs = loadStageConfigs({ configDir: join(PROJECT_ROOT, "infra/config"), env: {} });
+    expect(configs.map((c) => c.stage)).toEqual(["dev", "prod"]);
+  });
+});
+
+describe("function environment", () => {
+  it("derives ONNX Runtime threads from the vCPUs Lambda allots to the memory size", () => {
+    expect([128, 1024, 1769, 2048, 3008, 3538, 5307, 8192, 10_240].map(threadsForMemory)).toEqual([1, 1, 1, 1, 2, 2, 3, 5, 6]);
+  });
+
+  it("lets config pin the threads and maps Lambda's FATAL to Powertools' CRITICAL", () => {
+    const env = functionEnvironment(parseStageConfig({ ...minimal, threads: 4, logging: { applicationLevel: "FATAL" } }, "t"));
+    expect(env.ORT_INTRA_OP_THREADS).toBe("4");
+    expect(env.POWERTOOLS_LOG_LEVEL).toBe("CRITICAL");
+  });
+});
+
+describe("build-input hash", () => {
+  it("changes with any input file, ignores generated model weights and other folders", () => {
+    const root = mkdtempSync(join(scratch, "tree-"));
+    mkdirSync(join(root, "handler"));
+    mkdirSync(join(root, "model"));
+    mkdirSync(join(root, "docs"));
+    writeFileSync(join(root, "Dockerfile"), "FROM scratch\n");
+    writeFileSync(join(root, "package-lock.json"), "{}");
+    writeFileSync(join(root, "handler/index.ts"), "export {};\n");
+    writeFileSync(join(root, "model/model.json"), '{"sha256":"a"}');
+    const first = buildInputsHash(root);
+    expect(buildInputFiles(root)).toEqual(["Dockerfile", "handler/index.ts", "model/model.json", "package-lock.json"]);
+
+    writeFileSync(join(root, "model/model.onnx"), "weights");
+    writeFileSync(join(root, "docs/notes.md"), "notes");
+    expect(buildInputsHash(root)).toBe(first);
+
+    for (const [file, content] of [["handler/index.ts", "export const a = 1;\n"], ["model/model.json", '{"sha256":"b"}'], ["package-lock.json", "{ }"], ["Dockerfile", "FROM scratch \n"]]) {
+      const before = readFileSync(join(root, file!));
+      writeFileSync(join(root, file!), content!);
+      expect(buildInputsHash(root), file).not.toBe(first);
+      writeFileSync(join(root, file!), before);
+      expect(buildInputsHash(root)).toBe(first);
+    }
+  });
+});
+
+describe.concurrent("the app (infra/main.ts)", () => {
+  const run = promisify(execFile);
+  const tsx = join(PROJECT_ROOT, "node_modules/.bin/tsx");
+
+  it("synthesizes one stack per stage offline", async () => {
+    const outdir = join(scratch, "cdktf.out");
+    await run(tsx, ["infra/main.ts"], { cwd: PROJECT_ROOT, env: { ...process.env, CDKTF_OUTDIR: outdir, INFRA_STAGES: "" } });
+    for (const stage of ["dev", "prod"]) {
+      const tf = JSON.parse(readFileSync(join(outdir, `stacks/classifier-${stage}/cdk.tf.json`), "utf8"));
+      expect(Object.keys(tf.resource)).toContain("aws_lambda_function");
+      expect(tf.provider.aws[0].region).toBe("eu-west-1");
+    }
+  });
+
+  it("exits 1 with a message naming the bad field and no stack trace", async () => {
+    const dir = configDir({ "dev.json": JSON.stringify({ region: "eu-west-1", memoryMb: 20_000 }) });
+    const failure = await run(tsx, ["infra/main.ts"], {
+      cwd: PROJECT_ROOT,
+      env: { ...process.env, CDKTF_OUTDIR: join(scratch, "never"), INFRA_CONFIG_DIR: dir },
+    }).then(
+      () => undefined,
+      (error: { code: number; stderr: string }) => error,
+    );
+    expect(failure?.code).toBe(1);
+    expect(failure?.stderr).toContain("memoryMb:");
+    expect(failure?.stderr).toContain("dev.json");
+    expect(failure?.stderr).not.toMatch(/\n\s+at /);
+  });
+});
