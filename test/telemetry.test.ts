@@ -1,0 +1,94 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createHandler, type FunctionUrlHandler } from "../handler/app.js";
+import { Classifier } from "../handler/classifier.js";
+import { loadConfig } from "../handler/config.js";
+import { Telemetry } from "../handler/telemetry.js";
+import { postImage, postJson } from "./support/handler-calls.js";
+import { testImage } from "./support/test-images.js";
+
+// This suite turns logs and metrics on (vitest.config.ts silences them) and reads what reaches stdout.
+const config = loadConfig({ ...process.env, MODEL_DIR: undefined, POWERTOOLS_LOG_LEVEL: "INFO", POWERTOOLS_SERVICE_NAME: "svc-test", POWERTOOLS_METRICS_NAMESPACE: "NsTest" });
+let classifier: Classifier;
+let handler: FunctionUrlHandler;
+let image: Buffer;
+
+beforeAll(async () => {
+  process.env.POWERTOOLS_METRICS_DISABLED = "false";
+  classifier = await Classifier.load(config.modelDir, { threads: 1, warmup: false });
+  handler = createHandler({ config, classifier, telemetry: new Telemetry(config) });
+  image = await testImage("jpeg", 40, 30, 11);
+});
+
+afterAll(async () => {
+  await classifier?.dispose();
+});
+
+/** Runs `action` and returns the JSON lines it wrote to stdout. */
+async function stdoutLines(action: () => Promise<unknown>): Promise<Record<string, any>[]> {
+  const written: string[] = [];
+  const write = process.stdout.write;
+  process.stdout.write = ((chunk: string | Uint8Array) => {
+    written.push(typeof chunk === "string" ? chunk : Buffer.from(chunk).toString("utf8"));
+    return true;
+  }) as typeof process.stdout.write;
+  try {
+    await action();
+  } finally {
+    process.stdout.write = write;
+  }
+  return written.join("").split("\n").filter(Boolean).map((line) => JSON.parse(line));
+}
+
+describe("telemetry", () => {
+  it("logs one JSON line per request with what happened, never the image, and emits EMF metrics", async () => {
+    let requestId = "";
+    const lines = await stdoutLines(async () => {
+      const result = await postImage(handler, image, "image/jpeg");
+      requestId = result.requestId;
+    });
+    const logs = lines.filter((line) => line.message === "request");
+    expect(logs).toHaveLength(1);
+    const [log] = logs;
+    expect(log).toMatchObject({
+      level: "INFO",
+      service: "svc-test",
+      requestId,
+      route: "POST /classify",
+      status: 200,
+      bytes: image.length,
+      images: 1,
+      imageSizes: ["40x30"],
+      top1: { label: expect.any(String), score: expect.any(Number) },
+    });
+    for (const field of ["decodeMs", "inferenceMs", "totalMs"]) expect(log![field]).toBeGreaterThanOrEqual(0);
+    const output = JSON.stringify(lines);
+    expect(output).not.toContain(image.toString("base64").slice(0, 40));
+
+    const emf = lines.find((line) => line._aws && "InferenceLatency" in line);
+    expect(emf).toBeDefined();
+    expect(emf!._aws.CloudWatchMetrics[0].Namespace).toBe("NsTest");
+    expect(emf).toMatchObject({ service: "svc-test", Images: 1, Requests: 1 });
+    expect(emf!.PreprocessingLatency).toBe(log!.decodeMs);
+    expect(emf!.InferenceLatency).toBe(log!.inferenceMs);
+  });
+
+  it("counts errors by code: the request's and each failed image of a batch", async () => {
+    const lines = await stdoutLines(async () => {
+      await postImage(handler, Buffer.from("hello"), "text/plain");
+      await postJson(handler, { images: ["***", "", image.toString("base64"), "%%%"] });
+    });
+    const logs = lines.filter((line) => line.message === "request");
+    expect(logs.map((log) => [log.status, log.errorCode, log.imageErrorCodes])).toEqual([
+      [415, "UNSUPPORTED_MEDIA_TYPE", undefined],
+      [200, undefined, ["INVALID_BASE64", "EMPTY_IMAGE", "INVALID_BASE64"]],
+    ]);
+    const errors = lines.filter((line) => "Errors" in line).map((line) => [line.ErrorCode, line.Errors]);
+    expect(errors).toEqual([
+      ["UNSUPPORTED_MEDIA_TYPE", 1],
+      ["INVALID_BASE64", 2],
+      ["EMPTY_IMAGE", 1],
+    ]);
+    const dimensions = lines.find((line) => "Errors" in line)!._aws.CloudWatchMetrics[0].Dimensions;
+    expect(dimensions).toEqual([["service", "ErrorCode"]]);
+  });
+});
