@@ -48,10 +48,10 @@ export class ClassifierStack extends TerraformStack {
       // S3 native locking (Terraform ≥ 1.10, OpenTofu ≥ 1.10); cdktf 0.21's S3Backend has no typed field for it.
       if (useLockfile) this.addOverride("terraform.backend.s3.use_lockfile", true);
     } else {
-      // State in the project root, by a path relative to cdktf.out/stacks/<stack> where terraform runs, so the
-      // synthesized JSON carries no machine-specific absolute path.
+      // State under the project root (terraform.tfstate* is in .gitignore and .dockerignore), by a path relative
+      // to cdktf.out/stacks/<stack> where terraform runs, so the JSON carries no machine-specific absolute path.
       const stackDir = resolve(App.of(this).outdir, "stacks", id);
-      new LocalBackend(this, { path: relative(stackDir, join(props.projectRoot, `terraform.${id}.tfstate`)) });
+      new LocalBackend(this, { path: relative(stackDir, join(props.projectRoot, "terraform.tfstate.d", `${id}.tfstate`)) });
     }
 
     const logGroup = new CloudwatchLogGroup(this, "log-group", {

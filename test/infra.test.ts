@@ -144,6 +144,8 @@ describe("ECR repository and image build", () => {
     expect(Testing.toHaveDataSource(base.json, DataAwsEcrAuthorizationToken.tfResourceType)).toBe(true);
     const tokenId = Object.keys(base.tf.data[DataAwsEcrAuthorizationToken.tfResourceType])[0];
     const token = `data.${DataAwsEcrAuthorizationToken.tfResourceType}.${tokenId}`;
+    // Readable at plan time: it must not wait for any resource of the stack.
+    expect(base.tf.data[DataAwsEcrAuthorizationToken.tfResourceType][tokenId!]).toEqual({});
     expect(
       Testing.toHaveProviderWithProperties(base.json, "docker", {
         registry_auth: [
@@ -446,7 +448,7 @@ describe("outputs and state", () => {
   it("keeps local state by a relative path unless an S3 backend is configured", () => {
     const local = base.tf.terraform.backend.local.path as string;
     expect(isAbsolute(local)).toBe(false);
-    expect(local.endsWith("terraform.classifier-test.tfstate")).toBe(true);
+    expect(local.endsWith("terraform.tfstate.d/classifier-test.tfstate")).toBe(true);
     expect(full.tf.terraform.backend).toEqual({
       s3: { bucket: "tf-state-bucket", key: "image-classifier/test.tfstate", region: "eu-west-1", encrypt: true, use_lockfile: true },
     });

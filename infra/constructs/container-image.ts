@@ -60,7 +60,9 @@ export class ContainerImage extends Construct {
       }),
     });
 
-    const token = new DataAwsEcrAuthorizationToken(this, "auth", { registryId: this.repository.registryId });
+    // No registry_id (defaults to the account's registry): depending on the repository would leave the docker
+    // provider's configuration unknown until apply on the first run.
+    const token = new DataAwsEcrAuthorizationToken(this, "auth", {});
     new DockerProvider(this, "docker", {
       registryAuth: [
         {
