@@ -91,4 +91,18 @@ describe("telemetry", () => {
     const dimensions = lines.find((line) => "Errors" in line)!._aws.CloudWatchMetrics[0].Dimensions;
     expect(dimensions).toEqual([["service", "ErrorCode"]]);
   });
+
+  it("emits the ColdStart metric once, on an on-demand environment's first invocation", async () => {
+    process.env.AWS_LAMBDA_INITIALIZATION_TYPE = "on-demand";
+    const onDemand = createHandler({ config, classifier, telemetry: new Telemetry(config), initializationType: "on-demand" });
+    delete process.env.AWS_LAMBDA_INITIALIZATION_TYPE;
+    const lines = await stdoutLines(async () => {
+      await postImage(onDemand, image, "image/jpeg");
+      await postImage(onDemand, image, "image/jpeg");
+    });
+    const coldStarts = lines.filter((line) => "ColdStart" in line);
+    expect(coldStarts).toHaveLength(1);
+    expect(coldStarts[0]).toMatchObject({ ColdStart: 1, service: "svc-test" });
+    expect(lines.filter((line) => line.message === "request").map((log) => log.coldStart)).toEqual([true, false]);
+  });
 });
