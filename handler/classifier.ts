@@ -32,17 +32,22 @@ export interface ClassifierOptions {
   maxPixels?: number;
   /** Run one inference at load so the first request is not the slow one; default true. */
   warmup?: boolean;
+  /** Most images per ONNX Runtime run (bounds activation memory); default: all images of a call in one run. */
+  maxBatch?: number;
 }
+
+/** Tensor buffers up to this many images are kept for reuse; larger ones are left to the garbage collector. */
+const REUSED_BUFFER_IMAGES = 16;
 
 /** The model folder does not hold a model this manifest describes. */
 export class ModelLoadError extends Error {
   override readonly name = "ModelLoadError";
 }
 
-/** Images per session.run: unlimited when the model's batch dimension is symbolic. */
-function batchCapacityOf(dims: ReadonlyArray<number | string>): number {
+/** The model's fixed batch size, or undefined when its batch dimension is symbolic (any number of images). */
+function fixedBatchOf(dims: ReadonlyArray<number | string>): number | undefined {
   const batch = dims[0];
-  return typeof batch === "number" && batch > 0 ? batch : Number.POSITIVE_INFINITY;
+  return typeof batch === "number" && batch > 0 ? batch : undefined;
 }
 
 function checkInputShape(manifest: Manifest, dims: ReadonlyArray<number | string>): void {
@@ -71,7 +76,9 @@ export class Classifier {
   private constructor(
     readonly manifest: Manifest,
     private readonly session: ort.InferenceSession,
-    private readonly batchCapacity: number,
+    /** Set when the model only accepts exactly this many images per run. */
+    private readonly fixedBatch: number | undefined,
+    private readonly maxBatch: number,
     private readonly maxPixels: number,
   ) {
     this.imageLength = imageTensorLength(manifest.input);
@@ -101,8 +108,14 @@ export class Classifier {
       executionMode: "sequential",
     });
     try {
-      const batchCapacity = Classifier.validate(manifest, session);
-      const classifier = new Classifier(manifest, session, batchCapacity, options.maxPixels ?? DEFAULT_MAX_PIXELS);
+      const fixedBatch = Classifier.validate(manifest, session);
+      const classifier = new Classifier(
+        manifest,
+        session,
+        fixedBatch,
+        options.maxBatch ?? Number.POSITIVE_INFINITY,
+        options.maxPixels ?? DEFAULT_MAX_PIXELS,
+      );
       if (options.warmup !== false) await classifier.warmUp();
       return classifier;
     } catch (error) {
@@ -111,8 +124,8 @@ export class Classifier {
     }
   }
 
-  /** Checks the manifest against the session; returns how many images one run takes. */
-  private static validate(manifest: Manifest, session: ort.InferenceSession): number {
+  /** Checks the manifest against the session; returns the model's fixed batch size, if it has one. */
+  private static validate(manifest: Manifest, session: ort.InferenceSession): number | undefined {
     const { input, output, labels } = manifest;
     if (session.inputNames.length !== 1) {
       throw new ModelLoadError(`the model has ${session.inputNames.length} inputs (${session.inputNames.join(", ")}); one image input is supported`);
@@ -135,7 +148,7 @@ export class Classifier {
     if (typeof classes === "number" && classes !== labels.length) {
       throw new ModelLoadError(`model output "${output.name}" has ${classes} classes but model.json has ${labels.length} labels`);
     }
-    return batchCapacityOf(inputMeta.shape);
+    return fixedBatchOf(inputMeta.shape);
   }
 
   private async warmUp(): Promise<void> {
@@ -155,7 +168,9 @@ export class Classifier {
   }
 
   private returnBuffer(buffer: Float32Array): void {
-    if (this.spareBuffers.length < 2) this.spareBuffers.push(buffer);
+    if (this.spareBuffers.length < 2 && buffer.length <= REUSED_BUFFER_IMAGES * this.imageLength) {
+      this.spareBuffers.push(buffer);
+    }
   }
 
   /**
@@ -218,11 +233,11 @@ export class Classifier {
     const scores = new Float32Array(count * classes);
     const { input, output } = this.manifest;
     const dims = input.layout === "NCHW" ? [3, input.height, input.width] : [input.height, input.width, 3];
-    const perRun = Math.min(this.batchCapacity, Math.max(count, 1));
+    const perRun = this.fixedBatch ?? Math.max(1, Math.min(this.maxBatch, count));
     for (let first = 0; first < count; first += perRun) {
       const images = Math.min(perRun, count - first);
-      // A model with a fixed batch size gets exactly that many images; unused slots are zeros and ignored.
-      const runImages = Number.isFinite(this.batchCapacity) ? this.batchCapacity : images;
+      // A model with a fixed batch size always gets that many images; the scores of unused slots are ignored.
+      const runImages = this.fixedBatch ?? images;
       let data = buffer.subarray(first * this.imageLength, (first + runImages) * this.imageLength);
       if (data.length < runImages * this.imageLength) {
         const padded = new Float32Array(runImages * this.imageLength);

@@ -192,6 +192,29 @@ describe("Classifier through a manifest alone", () => {
   });
 });
 
+describe("Classifier splits batches the model or the options cannot take at once", () => {
+  it.each([
+    ["a fixed batch of 2 (last run padded)", channelMeanSoftmaxModel({ ...B, batch: 2 }), {}],
+    ["maxBatch 2 on a dynamic batch", channelMeanSoftmaxModel(B), { maxBatch: 2 }],
+  ] as const)("%s gives every image its own scores", async (_name, model, options) => {
+    const dir = await writeModelDir(model, manifestB, { "labels.txt": labelsB.join("\n") });
+    const classifier = await Classifier.load(dir, { threads: 1, ...options });
+    try {
+      const pixels = [1, 2, 3, 4, 5].map((seed) => knownPixels(B.width * B.height * 3, 200 + seed));
+      const images = await Promise.all(pixels.map((p) => rawPng(p, B.width, B.height)));
+      const { results } = await classifier.classify(images, 3);
+      results.forEach((result, n) => {
+        if (!result.ok) throw new Error("expected success");
+        const want = expectedB(pixels[n]!);
+        const got = scoresByLabel(result.predictions);
+        labelsB.forEach((label, k) => expect(got[label]).toBeCloseTo(want[k]!, 5));
+      });
+    } finally {
+      await classifier.dispose();
+    }
+  });
+});
+
 describe("Classifier.load refuses a manifest that does not fit the model", () => {
   const model = channelMeanLogitsModel({ ...A, head: headA });
 
