@@ -14,6 +14,11 @@ export function fullJitterDelay(retry: number, options: BackoffOptions, random: 
   return Math.floor(random() * ceiling);
 }
 
+/** Counts retries across a run (S3 requests and target requests), for the summary. */
+export class RetryCounter {
+  count = 0;
+}
+
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /**

@@ -1,6 +1,6 @@
 import type { S3Client } from "@aws-sdk/client-s3";
 import type { BatchOptions } from "./args.js";
-import { withRetry } from "./backoff.js";
+import { RetryCounter, withRetry } from "./backoff.js";
 import { createFormat } from "./formats.js";
 import { type InputItem, inputIdentity, listLocalImages, listS3Images, readInput } from "./inputs.js";
 import { createProgress } from "./progress.js";
@@ -24,6 +24,8 @@ export interface RunSummary {
   p50Ms: number;
   p95Ms: number;
   interrupted: boolean;
+  /** Requests retried (S3 and target) after throttling, 5xx, timeouts or connection errors. */
+  retries: number;
 }
 
 export interface RunHooks {
@@ -39,7 +41,7 @@ async function openSink(options: BatchOptions, client: S3Client | undefined, inp
     : openFileSink(options.output, format, options.resume);
 }
 
-async function startTarget(options: BatchOptions): Promise<Target> {
+async function startTarget(options: BatchOptions, counter: RetryCounter): Promise<Target> {
   if (options.target === "local") {
     return LocalPoolTarget.start({ modelDir: options.modelDir, threads: options.threads }, options.workers, options.topK);
   }
@@ -49,12 +51,13 @@ async function startTarget(options: BatchOptions): Promise<Target> {
     byReference: options.byReference,
     backoff: options.backoff,
     timeoutMs: options.timeoutMs,
+    counter,
   });
 }
 
 /** Reads one input; a body cut mid-stream is retried here (the SDK's own retries cover the request itself). */
-async function readBytes(item: InputItem, client: S3Client | undefined, options: BatchOptions): Promise<Uint8Array> {
-  return withRetry(() => readInput(item, client), isRetryableNetworkError, { ...options.backoff, maxAttempts: 3 });
+async function readBytes(item: InputItem, client: S3Client | undefined, options: BatchOptions, counter: RetryCounter): Promise<Uint8Array> {
+  return withRetry(() => readInput(item, client), isRetryableNetworkError, { ...options.backoff, maxAttempts: 3 }, () => counter.count++);
 }
 
 function failure(item: InputItem, error: unknown): ScoreResult {
@@ -65,7 +68,8 @@ function failure(item: InputItem, error: unknown): ScoreResult {
 export async function runBatch(options: BatchOptions, hooks: RunHooks = {}): Promise<RunSummary> {
   const log = hooks.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const needsS3 = isS3Url(options.input) || isS3Url(options.output);
-  const client = needsS3 ? createBatchS3Client(options.backoff, options.concurrency) : undefined;
+  const counter = new RetryCounter();
+  const client = needsS3 ? createBatchS3Client(options.backoff, options.concurrency, counter) : undefined;
   const inputKind = isS3Url(options.input) ? "s3" : "file";
 
   try {
@@ -83,7 +87,7 @@ export async function runBatch(options: BatchOptions, hooks: RunHooks = {}): Pro
     let interrupted = false;
     try {
       if (todo.length > 0) {
-        target = await startTarget(options);
+        target = await startTarget(options, counter);
         log(`target: ${target.description}`);
       }
       stats = new RunStats(); // throughput counts from the first image, not from model loading
@@ -99,7 +103,7 @@ export async function runBatch(options: BatchOptions, hooks: RunHooks = {}): Pro
           const started = performance.now();
           let result: ScoreResult;
           try {
-            const bytes = target!.needsBytes ? await readBytes(item, client, options) : undefined;
+            const bytes = target!.needsBytes ? await readBytes(item, client, options, counter) : undefined;
             result = await target!.score(item, bytes);
           } catch (error) {
             result = failure(item, error);
@@ -131,6 +135,7 @@ export async function runBatch(options: BatchOptions, hooks: RunHooks = {}): Pro
       p50Ms: stats.percentile(50),
       p95Ms: stats.percentile(95),
       interrupted,
+      retries: counter.count,
     };
   } finally {
     client?.destroy();
@@ -144,7 +149,7 @@ export function formatSummary(summary: RunSummary, output: string): string {
   return [
     `${summary.interrupted ? "Interrupted" : "Done"}: ${summary.listed} listed, ${summary.skipped} skipped (already in the output), ${summary.scored} scored in ${summary.seconds.toFixed(1)} s`,
     `  ok ${summary.ok}, errors ${errorCount}${errors.length ? ` (${errors.map(([code, count]) => `${code} ${count}`).join(", ")})` : ""}`,
-    `  ${summary.imagesPerSecond.toFixed(2)} images/s, latency p50 ${ms(summary.p50Ms)}, p95 ${ms(summary.p95Ms)}`,
+    `  ${summary.imagesPerSecond.toFixed(2)} images/s, latency p50 ${ms(summary.p50Ms)}, p95 ${ms(summary.p95Ms)}, retries ${summary.retries}`,
     `  output: ${output}`,
   ].join("\n");
 }

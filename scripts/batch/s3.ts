@@ -1,6 +1,6 @@
 import type { S3Client } from "@aws-sdk/client-s3";
 import { createS3Client } from "../../handler/s3-client.js";
-import type { BackoffOptions } from "./backoff.js";
+import type { BackoffOptions, RetryCounter } from "./backoff.js";
 import { FullJitterRetryStrategy } from "./sdk-retry-strategy.js";
 
 export interface S3Location {
@@ -21,10 +21,10 @@ export function parseS3Url(url: string): S3Location {
 export const s3Url = (bucket: string, key: string) => `s3://${bucket}/${key}`;
 
 /** The batch tool's S3 client: standard SDK configuration, our retry strategy, bounded timeouts. */
-export function createBatchS3Client(backoff: BackoffOptions, concurrency: number): S3Client {
+export function createBatchS3Client(backoff: BackoffOptions, concurrency: number, counter?: RetryCounter): S3Client {
   return createS3Client({
     maxAttempts: backoff.maxAttempts,
-    retryStrategy: new FullJitterRetryStrategy(backoff),
+    retryStrategy: new FullJitterRetryStrategy(backoff, counter),
     requestHandler: { connectionTimeout: 5_000, requestTimeout: 60_000, httpAgent: { maxSockets: Math.max(50, concurrency * 2) } },
   });
 }

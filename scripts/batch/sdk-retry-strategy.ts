@@ -1,5 +1,5 @@
 import type { RetryErrorInfo, RetryStrategyV2, StandardRetryToken } from "@smithy/types";
-import { type BackoffOptions, fullJitterDelay } from "./backoff.js";
+import { type BackoffOptions, fullJitterDelay, type RetryCounter } from "./backoff.js";
 
 class Token implements StandardRetryToken {
   constructor(
@@ -25,9 +25,10 @@ class Token implements StandardRetryToken {
  */
 export class FullJitterRetryStrategy implements RetryStrategyV2 {
   readonly mode = "standard";
-  retries = 0;
-
-  constructor(private readonly backoff: BackoffOptions) {}
+  constructor(
+    private readonly backoff: BackoffOptions,
+    private readonly counter?: RetryCounter,
+  ) {}
 
   async acquireInitialRetryToken(): Promise<Token> {
     return new Token(0, 0);
@@ -38,7 +39,7 @@ export class FullJitterRetryStrategy implements RetryStrategyV2 {
     if (errorInfo.errorType === "CLIENT_ERROR" || retry >= this.backoff.maxAttempts) {
       throw new Error("no retry token: the error is not retryable or the attempts are spent");
     }
-    this.retries++;
+    if (this.counter) this.counter.count++;
     return new Token(retry, fullJitterDelay(retry, this.backoff));
   }
 

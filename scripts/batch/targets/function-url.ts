@@ -1,5 +1,5 @@
 import { extname } from "node:path";
-import { type BackoffOptions, withRetry } from "../backoff.js";
+import { type BackoffOptions, type RetryCounter, withRetry } from "../backoff.js";
 import type { InputItem } from "../inputs.js";
 import type { ModelId, Prediction, ScoreResult } from "../record.js";
 import { isRetryableNetworkError, isTimeout } from "../retryable.js";
@@ -12,6 +12,7 @@ export interface FunctionUrlOptions {
   byReference: boolean;
   backoff: BackoffOptions;
   timeoutMs: number;
+  counter?: RetryCounter;
 }
 
 const CONTENT_TYPES: Record<string, string> = {
@@ -95,6 +96,7 @@ export class FunctionUrlTarget implements Target {
         () => this.post(body, contentType),
         (error) => error instanceof RetryableStatus || isRetryableNetworkError(error),
         this.options.backoff,
+        () => this.options.counter && this.options.counter.count++,
       );
     } catch (error) {
       if (error instanceof RetryableStatus) {

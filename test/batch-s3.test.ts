@@ -1,0 +1,306 @@
+import { appendFile, mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
+import sharp from "sharp";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Classifier } from "../handler/classifier.js";
+import { DEFAULT_BACKOFF } from "../scripts/batch/backoff.js";
+import { parseCsv } from "../scripts/batch/formats.js";
+import { listS3Images } from "../scripts/batch/inputs.js";
+import type { BatchRecord } from "../scripts/batch/record.js";
+import { createBatchS3Client } from "../scripts/batch/s3.js";
+import { repoRoot, runBatchCli, type ServeChild, spawnScript, startServeChild } from "./support/processes.js";
+import { S3rverProcess } from "./support/s3rver.js";
+import { noisePixels, testImage } from "./support/test-images.js";
+
+const modelDir = join(repoRoot, "model");
+let s3: S3rverProcess;
+let client: S3Client;
+let work: string;
+
+const tinyJpeg = (seed: number) => testImage("jpeg", 24, 16, seed);
+
+async function put(bucket: string, key: string, body: Uint8Array | string): Promise<void> {
+  await client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }));
+}
+
+/** Runs `work` over `items` with at most `limit` at once (uploads of 1000+ objects). */
+async function inParallel<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(Array.from({ length: limit }, async () => {
+    while (next < items.length) await work(items[next++]!);
+  }));
+}
+
+async function readLines(path: string): Promise<BatchRecord[]> {
+  const text = await readFile(path, "utf8");
+  return text.split("\n").filter(Boolean).map((line) => JSON.parse(line) as BatchRecord);
+}
+
+async function readObject(bucket: string, key: string): Promise<string> {
+  const response = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+  return response.Body!.transformToString();
+}
+
+const keyOf = (record: BatchRecord) => ("key" in record ? record.key : record.path);
+const batch = (args: string[], env: Record<string, string> = {}) => runBatchCli(args, { ...s3.env, ...env });
+
+async function waitFor(condition: () => Promise<boolean>, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error("timed out waiting");
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+const lineCount = async (path: string) => {
+  try {
+    return (await readFile(path, "utf8")).split("\n").filter(Boolean).length;
+  } catch {
+    return 0;
+  }
+};
+
+beforeAll(async () => {
+  s3 = await S3rverProcess.start();
+  Object.assign(process.env, s3.env);
+  client = s3.client();
+  work = await mkdtemp(join(tmpdir(), "batch-s3-"));
+  for (const bucket of ["listing", "mixed", "out", "runs"]) await s3.createBucket(bucket);
+});
+
+afterAll(async () => {
+  client?.destroy();
+  await s3?.dispose();
+  if (work) await rm(work, { recursive: true, force: true });
+});
+
+describe("S3 listing", () => {
+  it("lists a prefix of more than 1000 objects across pages, images only, and --limit scores the first N", async () => {
+    const body = await tinyJpeg(1);
+    const keys = Array.from({ length: 1003 }, (_, i) => `many/${String(i).padStart(5, "0")}.jpg`);
+    await inParallel([...keys, "many/notes.txt", "many/zz/data.json"], 24, (key) => put("listing", key, body));
+
+    const lister = createBatchS3Client(DEFAULT_BACKOFF, 4);
+    try {
+      const items = await listS3Images(lister, { bucket: "listing", key: "many/" });
+      expect(items.map((item) => (item.kind === "s3" ? item.key : ""))).toEqual(keys);
+      expect(items.every((item) => item.kind === "s3" && item.size === body.length && item.etag.length > 0)).toBe(true);
+    } finally {
+      lister.destroy();
+    }
+
+    const output = join(work, "limit.jsonl");
+    const run = await batch(["--input", "s3://listing/many/", "--output", output, "--limit", "7", "--workers", "1"]);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toContain("1003 listed");
+    const records = await readLines(output);
+    expect(records.map(keyOf)).toEqual(keys.slice(0, 7));
+    expect(records.every((record) => record.predictions?.length === 5)).toBe(true);
+  });
+});
+
+describe("mixed objects, local target", () => {
+  const valid: Record<string, Buffer> = {};
+  let jsonl: BatchRecord[];
+
+  beforeAll(async () => {
+    valid["mixed/a.jpg"] = await testImage("jpeg", 48, 32, 11);
+    valid["mixed/b.png"] = await testImage("png", 40, 40, 12);
+    valid["mixed/sub/c.webp"] = await testImage("webp", 32, 48, 13);
+    for (const [key, bytes] of Object.entries(valid)) await put("mixed", key, bytes);
+    await put("mixed", "mixed/corrupt.jpg", noisePixels(64, 8, 5));
+    await put("mixed", "mixed/truncated.jpg", valid["mixed/a.jpg"]!.subarray(0, 300));
+    await put("mixed", "mixed/readme.txt", "not an image");
+    await put("mixed", "mixed/big.bin", noisePixels(100, 100, 3)); // 30 kB, for the handler's size limit
+  });
+
+  it("writes one JSONL line per image to a local file: key, etag, size, model, predictions or error", async () => {
+    const output = join(work, "mixed.jsonl");
+    const run = await batch(["--input", "s3://mixed/mixed/", "--output", output, "--workers", "1", "--top-k", "5"]);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/ok 3, errors 2/);
+    jsonl = await readLines(output);
+    expect(jsonl.map(keyOf).sort()).toEqual(
+      ["mixed/a.jpg", "mixed/b.png", "mixed/corrupt.jpg", "mixed/sub/c.webp", "mixed/truncated.jpg"],
+    );
+
+    const classifier = await Classifier.load(modelDir, { threads: 1 });
+    try {
+      for (const record of jsonl) {
+        const key = keyOf(record);
+        const head = await client.send(new HeadObjectCommand({ Bucket: "mixed", Key: key }));
+        expect(record).toMatchObject({ bucket: "mixed", etag: head.ETag, size: head.ContentLength });
+        expect(record.model).toEqual({ name: classifier.manifest.name, version: classifier.manifest.version });
+        const bytes = valid[key];
+        if (!bytes) {
+          expect(record.predictions).toBeUndefined();
+          expect(["INVALID_IMAGE", "UNSUPPORTED_MEDIA_TYPE"]).toContain(record.error?.code);
+          continue;
+        }
+        expect(record.error).toBeUndefined();
+        const direct = await classifier.classify([bytes], 5);
+        const expected = direct.results[0]!;
+        if (!expected.ok) throw expected.error;
+        expect(record.predictions!.map((p) => p.label)).toEqual(expected.predictions.map((p) => p.label));
+        record.predictions!.forEach((p, i) => expect(p.score).toBeCloseTo(expected.predictions[i]!.score, 6));
+      }
+    } finally {
+      await classifier.dispose();
+    }
+  });
+
+  it("writes CSV to S3 with the same results", async () => {
+    const run = await batch(["--input", "s3://mixed/mixed/", "--output", "s3://out/mixed.csv", "--workers", "1", "--top-k", "2"]);
+    expect(run.code, run.stderr).toBe(0);
+    const { rows } = parseCsv(await readObject("out", "mixed.csv"));
+    const [header, ...body] = rows;
+    expect(header).toEqual([
+      "bucket", "key", "etag", "size", "model_name", "model_version", "latency_ms", "error_code", "error_message",
+      "label_1", "score_1", "label_2", "score_2",
+    ]);
+    expect(body).toHaveLength(5);
+    for (const row of body) {
+      const record = jsonl.find((r) => keyOf(r) === row[1])!;
+      expect(row[2]).toBe("etag" in record ? record.etag : "");
+      expect(row[7]).toBe(record.error?.code ?? "");
+      expect(row[9]).toBe(record.predictions?.[0]?.label ?? "");
+      if (record.predictions) expect(Number(row[10])).toBeCloseTo(record.predictions[0]!.score, 9);
+    }
+  });
+
+  it("resumes into an S3 object by rewriting it with the old lines and the new ones", async () => {
+    const first = await batch(["--input", "s3://mixed/mixed/", "--output", "s3://out/resume.jsonl", "--limit", "2", "--workers", "1"]);
+    expect(first.code, first.stderr).toBe(0);
+    const before = (await readObject("out", "resume.jsonl")).split("\n").filter(Boolean);
+    expect(before).toHaveLength(2);
+
+    const second = await batch(["--input", "s3://mixed/mixed/", "--output", "s3://out/resume.jsonl", "--resume", "--workers", "1"]);
+    expect(second.code, second.stderr).toBe(0);
+    expect(second.stdout).toContain("2 skipped");
+    const after = (await readObject("out", "resume.jsonl")).split("\n").filter(Boolean);
+    expect(after.slice(0, 2)).toEqual(before);
+    const keys = after.map((line) => keyOf(JSON.parse(line) as BatchRecord));
+    expect(keys).toHaveLength(5);
+    expect(new Set(keys).size).toBe(5);
+  });
+
+  describe("function URL target", () => {
+    let server: ServeChild;
+    const local = () => new Map(jsonl.map((record) => [keyOf(record), record]));
+
+    beforeAll(async () => {
+      server = await startServeChild({ ...s3.env, S3_INPUT_ALLOWLIST: "mixed/mixed/", S3_MAX_OBJECT_BYTES: "20000" });
+    });
+    afterAll(async () => server?.stop());
+
+    for (const mode of ["bytes", "reference"] as const) {
+      it(`scores by ${mode} with the same results as the local target`, async () => {
+        const output = join(work, `url-${mode}.jsonl`);
+        const args = ["--input", "s3://mixed/mixed/", "--output", output, "--target", server.url, "--top-k", "5"];
+        const run = await batch(mode === "reference" ? [...args, "--by-reference"] : args);
+        expect(run.code, run.stderr).toBe(0);
+        const records = await readLines(output);
+        expect(records).toHaveLength(5);
+        const expected = local();
+        for (const record of records) {
+          const reference = expected.get(keyOf(record))!;
+          expect(record.model).toEqual(reference.model);
+          expect(record.error?.code).toBe(reference.error?.code);
+          expect(record.predictions?.map((p) => p.label)).toEqual(reference.predictions?.map((p) => p.label));
+          record.predictions?.forEach((p, i) => expect(p.score).toBeCloseTo(reference.predictions![i]!.score, 6));
+        }
+      });
+    }
+
+    const postS3 = async (s3Field: unknown) => {
+      const response = await fetch(`${server.url}/classify`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ s3: s3Field }),
+      });
+      return { status: response.status, body: (await response.json()) as Record<string, any> };
+    };
+
+    it("the function enforces its allowlist: 403 outside, 404 missing, 413 too large, per-item errors in a list", async () => {
+      const outside = await postS3({ bucket: "listing", key: "many/00000.jpg" });
+      expect([outside.status, outside.body.error.code]).toEqual([403, "S3_ACCESS_DENIED"]);
+      const otherPrefix = await postS3({ bucket: "mixed", key: "elsewhere.jpg" });
+      expect([otherPrefix.status, otherPrefix.body.error.code]).toEqual([403, "S3_ACCESS_DENIED"]);
+      const missing = await postS3({ bucket: "mixed", key: "mixed/missing.jpg" });
+      expect([missing.status, missing.body.error.code]).toEqual([404, "S3_OBJECT_NOT_FOUND"]);
+      const big = await postS3({ bucket: "mixed", key: "mixed/big.bin" });
+      expect([big.status, big.body.error.code]).toEqual([413, "S3_OBJECT_TOO_LARGE"]);
+      const invalid = await postS3({ bucket: "mixed" });
+      expect([invalid.status, invalid.body.error.code]).toEqual([400, "INVALID_REQUEST"]);
+
+      const list = await postS3([{ bucket: "mixed", key: "mixed/a.jpg" }, { bucket: "mixed", key: "mixed/missing.jpg" }]);
+      expect(list.status).toBe(200);
+      expect(list.body.results[0].predictions[0].label).toBe(local().get("mixed/a.jpg")!.predictions![0]!.label);
+      expect(list.body.results[1].error.code).toBe("S3_OBJECT_NOT_FOUND");
+    });
+  });
+});
+
+describe("interrupted runs", () => {
+  const count = 40;
+  let keys: string[];
+
+  beforeAll(async () => {
+    keys = Array.from({ length: count }, (_, i) => `kill/${String(i).padStart(3, "0")}.jpg`);
+    const outageKeys = keys.map((key) => key.replace("kill/", "outage/"));
+    const images = await Promise.all(keys.map((_, i) => tinyJpeg(100 + i)));
+    await inParallel([...keys, ...outageKeys].map((key, i) => ({ key, body: images[i % count]! })), 16, ({ key, body }) =>
+      put("runs", key, body),
+    );
+  });
+
+  it("SIGKILL mid-run, then --resume with the same arguments: every input exactly once", async () => {
+    const output = join(work, "killed.jsonl");
+    const args = ["--input", "s3://runs/kill/", "--output", output, "--workers", "1", "--concurrency", "1"];
+    const child = spawnScript("scripts/batch-score.ts", args, s3.env);
+    child.stdout!.resume();
+    child.stderr!.resume();
+    const exited = new Promise((resolve) => child.once("exit", resolve));
+    await waitFor(async () => (await lineCount(output)) >= 4 || child.exitCode !== null, 60_000);
+    child.kill("SIGKILL");
+    await exited;
+    const beforeResume = await lineCount(output);
+    expect(beforeResume).toBeGreaterThanOrEqual(4);
+    expect(beforeResume).toBeLessThan(count);
+    // A kill can land mid-write; simulate the torn last line it leaves behind.
+    await appendFile(output, '{"bucket":"runs","key":"kill/0');
+
+    const resumed = await batch([...args, "--resume"]);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(resumed.stdout).toContain(`${beforeResume} skipped`);
+    const records = await readLines(output);
+    expect(records.map(keyOf).sort()).toEqual(keys);
+    expect(records.every((record) => record.predictions?.length === 5)).toBe(true);
+  });
+
+  it("S3 stopped and restarted mid-run: the run finishes through retries", async () => {
+    const output = join(work, "outage.jsonl");
+    const child = spawnScript(
+      "scripts/batch-score.ts",
+      ["--input", "s3://runs/outage/", "--output", output, "--workers", "1", "--concurrency", "2"],
+      s3.env,
+    );
+    let stdout = "";
+    child.stdout!.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr!.resume();
+    const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
+    await waitFor(async () => (await lineCount(output)) >= 3 || child.exitCode !== null, 60_000);
+    await s3.stop();
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    await s3.restart();
+    expect(await exited).toBe(0);
+
+    const records = await readLines(output);
+    expect(records.map(keyOf).sort()).toEqual(keys.map((key) => key.replace("kill/", "outage/")));
+    expect(records.filter((record) => record.error)).toEqual([]);
+    const retries = Number(/retries (\d+)/.exec(stdout)?.[1]);
+    expect(retries).toBeGreaterThan(0);
+  });
+});
