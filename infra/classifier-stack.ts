@@ -43,8 +43,8 @@ export class ClassifierStack extends TerraformStack {
       defaultTags: [{ tags: { Project: config.project, Stage: config.stage, ManagedBy: "cdktf", ...config.tags } }],
     });
     if (config.backend) {
-      const { bucket, key, region, encrypt, useLockfile } = config.backend;
-      new S3Backend(this, { bucket, key, region, encrypt });
+      const { bucket, key, region, encrypt, useLockfile, dynamodbTable } = config.backend;
+      new S3Backend(this, { bucket, key, region, encrypt, dynamodbTable });
       // S3 native locking (Terraform ≥ 1.10, OpenTofu ≥ 1.10); cdktf 0.21's S3Backend has no typed field for it.
       if (useLockfile) this.addOverride("terraform.backend.s3.use_lockfile", true);
     } else {

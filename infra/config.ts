@@ -63,7 +63,9 @@ const backendSchema = z.strictObject({
   bucket: name(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, "an S3 bucket name"),
   key: z.string().min(1).optional(),
   region: z.string().optional(),
+  /** S3-native locking: Terraform ≥ 1.10 or OpenTofu ≥ 1.10. Older Terraform: set false and use dynamodbTable. */
   useLockfile: z.boolean().default(true),
+  dynamodbTable: z.string().regex(/^[A-Za-z0-9_.-]{3,255}$/, "must be a DynamoDB table name").optional(),
   encrypt: z.boolean().default(true),
 });
 
