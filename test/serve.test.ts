@@ -304,6 +304,31 @@ describe("local function URL: execution environments", () => {
     }
   });
 
+  it("drops a queued request whose client went away, without invoking the function for it", async () => {
+    const echo = await startEcho();
+    try {
+      const first = rawRequest(`${echo.server.url}/?delay=700`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const abandoned = new AbortController();
+      const gone = fetch(`${echo.server.url}/?n=abandoned`, { signal: abandoned.signal }).catch((error: Error) => error);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      abandoned.abort();
+      expect(await gone).toBeInstanceOf(Error);
+      const last = await rawRequest(`${echo.server.url}/?n=last`);
+      expect((await first).status).toBe(200);
+      expect(last.status).toBe(200);
+      expect(echo.reports()).toHaveLength(2);
+      expect(echoed(last.body).environment.invocations).toBe(2);
+    } finally {
+      await echo.server.close();
+    }
+  });
+
+  it("refuses to start when the handler module fails to initialise, naming the error", async () => {
+    const broken = fileURLToPath(new URL("./support/broken-handler.ts", import.meta.url));
+    await expect(startEcho({ handlerModule: broken })).rejects.toThrow(/Runtime\.ImportModuleError: Error: model file not found during init/);
+  });
+
   it("answers 502 for a handler error but keeps the environment, as Lambda does", async () => {
     const echo = await startEcho();
     try {

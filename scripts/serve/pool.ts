@@ -38,13 +38,15 @@ export class EnvironmentPool {
 
   /** Initialises every environment up front; rejects if any handler module fails to load. */
   async start(): Promise<void> {
-    const slots = await Promise.all(
-      Array.from({ length: this.size }, async (_, index): Promise<Slot> => ({
-        index,
-        environment: await ExecutionEnvironment.start(this.options),
-      })),
-    );
-    this.free.push(...slots);
+    const started = await Promise.allSettled(Array.from({ length: this.size }, () => ExecutionEnvironment.start(this.options)));
+    const failure = started.find((result) => result.status === "rejected");
+    if (failure) {
+      await Promise.all(started.map((result) => (result.status === "fulfilled" ? result.value.stop() : undefined)));
+      throw failure.reason;
+    }
+    started.forEach((result, index) => {
+      if (result.status === "fulfilled") this.free.push({ index, environment: result.value });
+    });
   }
 
   get queued(): number {
