@@ -1,5 +1,5 @@
 import { builtinModules } from "node:module";
-import { build, type Metafile } from "esbuild";
+import { build, type Metafile, type Plugin } from "esbuild";
 
 /**
  * Packages with native add-ons stay in node_modules; everything else is bundled. onnxruntime-common is external
@@ -15,6 +15,26 @@ export const runtimePackageRoots = ["onnxruntime-node", "sharp"] as const;
 const requireBanner =
   'import { createRequire as __bundleCreateRequire } from "node:module";' +
   "const require = __bundleCreateRequire(import.meta.url);";
+
+/**
+ * Loads the external packages with `require` instead of `import`: both are CommonJS (sharp also ships an ESM build),
+ * and Node's ESM loader costs more at cold start than `require` (measured on Node 20: onnxruntime-node + sharp
+ * ≈ 170 ms CPU through `import`, ≈ 65 ms through `require`). `import sharp from "sharp"` in the source becomes a
+ * tiny CommonJS module `module.exports = require("sharp")`, whose `require` stays external.
+ */
+const requireExternals: Plugin = {
+  name: "require-externals",
+  setup(pluginBuild) {
+    const names = new RegExp(`^(${externalPackages.map((name) => name.replace(/[-/]/g, "\\$&")).join("|")})$`);
+    pluginBuild.onResolve({ filter: names }, (args) =>
+      args.namespace === "require-external" ? { path: args.path, external: true } : { path: args.path, namespace: "require-external" },
+    );
+    pluginBuild.onLoad({ filter: /.*/, namespace: "require-external" }, (args) => ({
+      contents: `module.exports = require(${JSON.stringify(args.path)});`,
+      loader: "js",
+    }));
+  },
+};
 
 export interface BundleCodeOptions {
   entry: string;
@@ -48,6 +68,7 @@ export async function bundleCode(options: BundleCodeOptions): Promise<BundleResu
     sourcesContent: false,
     legalComments: "eof",
     external: [...externalPackages],
+    plugins: [requireExternals],
     banner: { js: requireBanner },
     metafile: true,
     logLevel: "warning",
