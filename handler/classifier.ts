@@ -186,17 +186,15 @@ export class Classifier {
     const buffer = this.takeBuffer(images.length);
     try {
       const decodeStart = performance.now();
-      const decoded = await Promise.all(
-        images.map((bytes, i) =>
-          preprocessInto(bytes, input, buffer, i * this.imageLength, { maxPixels: this.maxPixels }).then(
-            (image) => ({ ok: true as const, image }),
-            (error: unknown) => {
-              if (error instanceof ClientError) return { ok: false as const, error };
-              throw error;
-            },
-          ),
-        ),
+      // allSettled: every decode has stopped writing into the buffer before it can go back to the pool.
+      const settled = await Promise.allSettled(
+        images.map((bytes, i) => preprocessInto(bytes, input, buffer, i * this.imageLength, { maxPixels: this.maxPixels })),
       );
+      const decoded = settled.map((outcome) => {
+        if (outcome.status === "fulfilled") return { ok: true as const, image: outcome.value };
+        if (outcome.reason instanceof ClientError) return { ok: false as const, error: outcome.reason };
+        throw outcome.reason;
+      });
       // Good images move to the front so one contiguous tensor holds exactly them.
       const good: number[] = [];
       decoded.forEach((result, i) => {
