@@ -1,4 +1,6 @@
 import { appendFile, mkdtemp, readFile, rm } from "node:fs/promises";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
@@ -213,6 +215,41 @@ describe("mixed objects, local target", () => {
         }
       });
     }
+
+    it("retries 429, 503 and dropped connections from the function URL and still scores every image", async () => {
+      // Each image's first three attempts fail in three different ways; the fourth is passed to the function.
+      const attempts = new Map<string, number>();
+      const flaky: Server = createServer(async (request, response) => {
+        const chunks: Buffer[] = [];
+        for await (const chunk of request) chunks.push(chunk as Buffer);
+        const body = Buffer.concat(chunks).toString("base64");
+        const turn = attempts.get(body) ?? 0;
+        attempts.set(body, turn + 1);
+        if (turn === 0) return void response.writeHead(429, { "content-type": "application/json" }).end('{"error":{"code":"THROTTLED","message":"slow down"}}');
+        if (turn === 1) return void response.writeHead(503).end();
+        if (turn === 2) return void request.socket.destroy();
+        const upstream = await fetch(`${server.url}${request.url}`, {
+          method: "POST",
+          headers: { "content-type": request.headers["content-type"]! },
+          body: Buffer.concat(chunks),
+        });
+        response.writeHead(upstream.status, { "content-type": "application/json" }).end(Buffer.from(await upstream.arrayBuffer()));
+      });
+      await new Promise<void>((resolve) => flaky.listen(0, "127.0.0.1", resolve));
+      try {
+        const output = join(work, "url-flaky.jsonl");
+        const url = `http://127.0.0.1:${(flaky.address() as AddressInfo).port}`;
+        const run = await batch(["--input", "s3://mixed/mixed/", "--output", output, "--target", url, "--concurrency", "2"]);
+        expect(run.code, run.stderr).toBe(0);
+        const records = await readLines(output);
+        expect(records.map(keyOf).sort()).toEqual([...local().keys()].sort());
+        for (const record of records) expect(record.error?.code).toBe(local().get(keyOf(record))!.error?.code);
+        expect(Number(/retries (\d+)/.exec(run.stdout)?.[1])).toBeGreaterThanOrEqual(3 * records.length);
+      } finally {
+        flaky.closeAllConnections();
+        await new Promise((resolve) => flaky.close(resolve));
+      }
+    });
 
     const postS3 = async (s3Field: unknown) => {
       const response = await fetch(`${server.url}/classify`, {
