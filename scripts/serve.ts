@@ -21,14 +21,16 @@ const functionUrl = await startLocalFunctionUrl(options).catch((error: unknown) 
 });
 console.error(`Local function URL: ${functionUrl.url}  (Ctrl-C to stop)`);
 
-let stopping = false;
+let stopRequestedAt: number | undefined;
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
   process.on(signal, () => {
-    if (stopping) {
+    if (stopRequestedAt !== undefined) {
+      // Ctrl-C reaches this process both from the terminal and relayed by npm: one keypress, two signals.
+      if (Date.now() - stopRequestedAt < 1_000) return;
       console.error("Stopping now.");
       process.exit(130);
     }
-    stopping = true;
+    stopRequestedAt = Date.now();
     console.error(`${signal}: finishing requests in flight, then stopping (again to force) …`);
     functionUrl.close().then(
       () => process.exit(0),
