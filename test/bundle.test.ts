@@ -6,7 +6,7 @@ import { promisify } from "node:util";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildLambda, bundleFile, defaultOutDir, handlerExport, projectDir, type BuildLambdaResult } from "../scripts/build/build-lambda.js";
-import { listNativeBinaries } from "../scripts/build/native-binaries.js";
+import { lambdaGlibc, listNativeBinaries } from "../scripts/build/native-binaries.js";
 
 const run = promisify(execFile);
 
@@ -113,10 +113,15 @@ describe("npm run build: the x64 task root", () => {
     ]);
   });
 
-  it("ships native code for linux-x64 only", async () => {
+  it("ships native code for linux-x64 only, loadable with Amazon Linux 2023's glibc", async () => {
     const binaries = await listNativeBinaries(join(taskRoot, "node_modules"));
     expect(binaries.length).toBeGreaterThanOrEqual(4);
     expect(binaries.filter((binary) => binary.arch !== "x64")).toEqual([]);
+    for (const binary of binaries) {
+      const [major, minor] = binary.glibc!.split(".").map(Number);
+      const [lambdaMajor, lambdaMinor] = lambdaGlibc.split(".").map(Number);
+      expect(major! * 1000 + minor!, binary.path).toBeLessThanOrEqual(lambdaMajor! * 1000 + lambdaMinor!);
+    }
     expect(await readdir(join(taskRoot, "node_modules/onnxruntime-node/bin/napi-v6"))).toEqual(["linux"]);
     expect(await readdir(join(taskRoot, "node_modules/onnxruntime-node/bin/napi-v6/linux"))).toEqual(["x64"]);
   });

@@ -1,6 +1,7 @@
 import { relative } from "node:path";
 import { parseArgs } from "node:util";
 import { buildLambda, projectDir } from "./build-lambda.js";
+import { lambdaGlibc } from "./native-binaries.js";
 import { formatSizeReport } from "./size-report.js";
 import { parseArch } from "./target-platform.js";
 import { typecheck } from "./typecheck.js";
@@ -48,7 +49,8 @@ try {
   const fetched = result.packages.filter((p) => p.fetched).map((p) => `${p.name}@${p.version}`);
   console.log(`packages: ${result.packages.map((p) => `${p.name}@${p.version}`).join(", ")}`);
   if (fetched.length > 0) console.log(`fetched for linux-${arch}: ${fetched.join(", ")}`);
-  console.log(`native binaries (linux-${arch}): ${result.nativeBinaries.map((b) => b.path).join(", ")}`);
+  console.log(`native binaries (linux-${arch}, glibc ≤ ${lambdaGlibc}):`);
+  for (const binary of result.nativeBinaries) console.log(`  ${binary.path}  (needs glibc ${binary.glibc ?? "-"})`);
   console.log(formatSizeReport(result.sizes, `${relative(process.cwd(), result.outDir) || "."} (linux-${arch})`));
   console.log(`built in ${((performance.now() - started) / 1000).toFixed(1)} s`);
 
