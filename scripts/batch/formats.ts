@@ -101,6 +101,7 @@ export function parseCsv(text: string): { rows: string[][]; completeLength: numb
   let row: string[] = [];
   let field = "";
   let quoted = false;
+  let wasQuoted = false;
   let completeLength = 0;
   for (let i = 0; i < text.length; i++) {
     const char = text[i]!;
@@ -110,15 +111,17 @@ export function parseCsv(text: string): { rows: string[][]; completeLength: numb
         i++;
       } else if (char === '"') quoted = false;
       else field += char;
-    } else if (char === '"') quoted = true;
+    } else if (char === '"') quoted = wasQuoted = true;
     else if (char === ",") {
       row.push(field);
       field = "";
+      wasQuoted = false;
     } else if (char === "\n") {
-      row.push(field.endsWith("\r") ? field.slice(0, -1) : field);
+      row.push(!wasQuoted && field.endsWith("\r") ? field.slice(0, -1) : field);
       rows.push(row);
       row = [];
       field = "";
+      wasQuoted = false;
       completeLength = i + 1;
     } else field += char;
   }

@@ -1,0 +1,161 @@
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import fc from "fast-check";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parseBatchArgs, UsageError } from "../scripts/batch/args.js";
+import { fullJitterDelay } from "../scripts/batch/backoff.js";
+import { createFormat, parseCsv } from "../scripts/batch/formats.js";
+import { inputIdentity, listLocalImages } from "../scripts/batch/inputs.js";
+import type { BatchRecord } from "../scripts/batch/record.js";
+import { openFileSink } from "../scripts/batch/sinks.js";
+import { classifyEndpoint } from "../scripts/batch/targets/function-url.js";
+import { lambdaUrlRegion } from "../scripts/batch/targets/sigv4.js";
+
+const s3Record = (key: string, etag = '"e1"', extra: Partial<BatchRecord> = {}): BatchRecord => ({
+  bucket: "bkt",
+  key,
+  etag,
+  size: 10,
+  model: { name: "m", version: "1" },
+  latencyMs: 1,
+  predictions: [
+    { label: "a", score: 0.75 },
+    { label: "b, \"quoted\"", score: 0.25 },
+  ],
+  ...extra,
+});
+
+describe("batch arguments", () => {
+  const base = ["--input", "s3://bkt/p/", "--output", "out.jsonl"];
+
+  it("reads every option", () => {
+    const options = parseBatchArgs(
+      [...base, "--target", "https://abc.lambda-url.eu-west-1.on.aws/", "--by-reference", "--concurrency", "3", "--top-k", "2", "--limit", "10", "--resume", "--retries", "0", "--timeout", "5"],
+      {},
+    )!;
+    expect(options).toMatchObject({ format: "jsonl", byReference: true, concurrency: 3, topK: 2, limit: 10, resume: true, timeoutMs: 5000 });
+    expect(options.backoff.maxAttempts).toBe(1);
+    expect(options.target).toBeInstanceOf(URL);
+    expect(parseBatchArgs([...base, "--workers", "2"], {})).toMatchObject({ target: "local", workers: 2, concurrency: 4 });
+    expect(parseBatchArgs(["--help"])).toBeUndefined();
+  });
+
+  it.each([
+    [["--output", "o.jsonl"], /--input is required/],
+    [["--input", "d"], /--output is required/],
+    [["--input", "d", "--output", "o.txt"], /cannot tell the format/],
+    [["--input", "d", "--output", "s3://bucket"], /names a bucket/],
+    [[...base, "--format", "xml"], /--format must be jsonl or csv/],
+    [[...base, "--workers", "0"], /--workers must be a positive integer/],
+    [[...base, "--top-k", "two"], /--top-k must be a positive integer/],
+    [[...base, "--target", "ftp://x"], /http or https/],
+    [[...base, "--target", "not a url"], /"local" or an http\(s\) URL/],
+    [[...base, "--by-reference"], /needs a function URL/],
+    [["--input", "dir", "--output", "o.csv", "--target", "http://127.0.0.1:9000", "--by-reference"], /needs S3 input/],
+    [[...base, "--bogus"], /Unknown option '--bogus'/],
+  ])("rejects %j with a usage error", (argv, message) => {
+    expect(() => parseBatchArgs(argv as string[], {})).toThrow(UsageError);
+    expect(() => parseBatchArgs(argv as string[], {})).toThrow(message);
+  });
+});
+
+describe("output formats", () => {
+  it("CSV lines survive commas, quotes and newlines in keys and messages, and resume finds them", () => {
+    const csv = createFormat("csv", "s3", 2);
+    fc.assert(
+      fc.property(fc.string({ minLength: 1 }), fc.string(), (key, message) => {
+        const ok = s3Record(key);
+        const failed = s3Record(`${key}-x`, '"e2"', { predictions: undefined, error: { code: "INVALID_IMAGE", message } });
+        const text = csv.header! + csv.line(ok) + csv.line(failed);
+        const { rows, completeLength } = parseCsv(text);
+        expect(completeLength).toBe(text.length);
+        expect(rows[1]!.slice(0, 3)).toEqual(["bkt", key, '"e1"']);
+        expect(rows[1]!.slice(9)).toEqual(["a", "0.75", 'b, "quoted"', "0.25"]);
+        expect(rows[2]![8]).toBe(message);
+        const existing = csv.readExisting(text);
+        expect(existing.identities).toEqual(
+          new Set([inputIdentity({ kind: "s3", bucket: "bkt", key, etag: '"e1"' }), inputIdentity({ kind: "s3", bucket: "bkt", key: `${key}-x`, etag: '"e2"' })]),
+        );
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it("a torn last line is not counted as done, for JSONL and CSV", () => {
+    for (const format of [createFormat("jsonl", "s3", 2), createFormat("csv", "s3", 2)]) {
+      const whole = (format.header ?? "") + format.line(s3Record("a.jpg"));
+      const torn = format.line(s3Record("b.jpg"));
+      const existing = format.readExisting(whole + torn.slice(0, torn.length - 5));
+      expect(existing.completeLength).toBe(whole.length);
+      expect([...existing.identities]).toEqual([inputIdentity({ kind: "s3", bucket: "bkt", key: "a.jpg", etag: '"e1"' })]);
+    }
+  });
+
+  it("the same key with another ETag is another input", () => {
+    const jsonl = createFormat("jsonl", "s3", 2);
+    const existing = jsonl.readExisting(jsonl.line(s3Record("a.jpg", '"old"')));
+    expect(existing.identities.has(inputIdentity({ kind: "s3", bucket: "bkt", key: "a.jpg", etag: '"new"' }))).toBe(false);
+  });
+});
+
+describe("local files", () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), "batch-units-"));
+    await mkdir(join(dir, "in", "deep", "er"), { recursive: true });
+    for (const name of ["b.JPG", "a.png", "deep/c.webp", "deep/er/d.tiff", "notes.txt", "deep/e.json"]) {
+      await writeFile(join(dir, "in", name), name);
+    }
+  });
+  afterAll(async () => rm(dir, { recursive: true, force: true }));
+
+  it("lists image files recursively, sorted, with mtime and size", async () => {
+    const items = await listLocalImages(join(dir, "in"));
+    expect(items.map((item) => (item.kind === "file" ? item.path.slice(dir.length + 4) : ""))).toEqual([
+      "a.png",
+      "b.JPG",
+      "deep/c.webp",
+      "deep/er/d.tiff",
+    ]);
+    expect(items[0]).toMatchObject({ kind: "file", size: "a.png".length });
+    expect(items.every((item) => item.kind === "file" && !Number.isNaN(Date.parse(item.mtime)))).toBe(true);
+  });
+
+  it("a resumed file sink cuts a torn last line and appends after the complete ones", async () => {
+    const path = join(dir, "out.csv");
+    const format = createFormat("csv", "s3", 2);
+    const first = await openFileSink(path, format, false);
+    await first.write(s3Record("a.jpg"));
+    await first.close();
+    await writeFile(path, (await readFile(path, "utf8")) + "bkt,b.jpg,\"e1");
+
+    const resumed = await openFileSink(path, format, true);
+    expect([...resumed.done]).toEqual([inputIdentity({ kind: "s3", bucket: "bkt", key: "a.jpg", etag: '"e1"' })]);
+    await resumed.write(s3Record("b.jpg"));
+    await resumed.close();
+    const { rows, completeLength } = parseCsv(await readFile(path, "utf8"));
+    expect(rows.map((row) => row[1])).toEqual(["key", "a.jpg", "b.jpg"]);
+    expect(completeLength).toBe((await readFile(path, "utf8")).length);
+
+    await expect(openFileSink(path, createFormat("csv", "s3", 3), true)).rejects.toThrow(/same --top-k/);
+  });
+});
+
+describe("retry timing and URLs", () => {
+  it("full jitter stays within [0, min(max, base·2^(n-1)))", () => {
+    const options = { maxAttempts: 9, baseDelayMs: 200, maxDelayMs: 10_000 };
+    expect(fullJitterDelay(1, options, () => 0.999999)).toBe(199);
+    expect(fullJitterDelay(3, options, () => 0.5)).toBe(400);
+    expect(fullJitterDelay(20, options, () => 0.999999)).toBe(9999);
+    expect(fullJitterDelay(4, options, () => 0)).toBe(0);
+  });
+
+  it("posts to /classify with top_k, and signs only Lambda function URL hosts", () => {
+    expect(classifyEndpoint("http://127.0.0.1:9000", 3).href).toBe("http://127.0.0.1:9000/classify?top_k=3");
+    expect(classifyEndpoint("https://h.example/custom/path", 1).href).toBe("https://h.example/custom/path?top_k=1");
+    expect(lambdaUrlRegion(new URL("https://abcdef123.lambda-url.eu-central-1.on.aws/"))).toBe("eu-central-1");
+    expect(lambdaUrlRegion(new URL("http://127.0.0.1:9000/"))).toBeUndefined();
+    expect(lambdaUrlRegion(new URL("https://lambda-url.eu-central-1.on.aws.evil.example/"))).toBeUndefined();
+  });
+});
