@@ -1,9 +1,11 @@
 import { crc32, deflateSync } from "node:zlib";
+import fc from "fast-check";
 import sharp, { type Sharp } from "sharp";
 import { describe, expect, it } from "vitest";
 import { ClientError } from "../handler/errors.js";
 import { acceptedFormats, imageTensorLength, preprocessInto, sniffImageFormat } from "../handler/images.js";
 import { type ModelInput, parseManifestFile } from "../handler/manifest.js";
+import { writeImageTensor } from "../handler/tensor-layout.js";
 import { knownPixels } from "./support/channel-mean-models.js";
 
 const IMAGENET = { scale: 1 / 255, mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] };
@@ -44,11 +46,15 @@ async function rejection(promise: Promise<unknown>): Promise<ClientError> {
   throw new Error("was accepted");
 }
 
+/** Where pixel (x, y) of tensor channel c lives in one image's slot, by layout. */
+function tensorIndex(input: ModelInput, x: number, y: number, c: number): number {
+  const { width, height } = input;
+  return input.layout === "NHWC" ? (y * width + x) * 3 + c : c * width * height + y * width + x;
+}
+
 /** Pixel (x, y) of channel c as the model sees it, read back from the tensor by layout. */
 function tensorAt(tensor: Float32Array, input: ModelInput, x: number, y: number, c: number): number {
-  const { width, height } = input;
-  const index = input.layout === "NHWC" ? (y * width + x) * 3 + c : c * width * height + y * width + x;
-  return tensor[index]!;
+  return tensor[tensorIndex(input, x, y, c)]!;
 }
 
 describe("preprocessInto numerics", () => {
@@ -92,6 +98,53 @@ describe("preprocessInto numerics", () => {
     expect(batch[slot]).toBeCloseTo(pixels[0]! / 255, 6);
     await expect(preprocessInto(await png(pixels, width, height), input, batch, 2 * slot + 1, { maxPixels: 1e6 })).rejects.toThrow(
       RangeError,
+    );
+  });
+});
+
+describe("writeImageTensor", () => {
+  it("matches a direct evaluation of the formula for any size, window, layout, order and normalisation", () => {
+    const channel = fc.double({ min: -200, max: 200, noNaN: true });
+    const positive = fc.double({ min: 0.01, max: 100, noNaN: true });
+    fc.assert(
+      fc.property(
+        fc.record({
+          width: fc.integer({ min: 1, max: 6 }),
+          height: fc.integer({ min: 1, max: 6 }),
+          extraWidth: fc.integer({ min: 0, max: 3 }),
+          extraHeight: fc.integer({ min: 0, max: 3 }),
+          layout: fc.constantFrom("NCHW", "NHWC"),
+          colorOrder: fc.constantFrom("RGB", "BGR"),
+          scale: positive,
+          mean: fc.tuple(channel, channel, channel),
+          std: fc.tuple(positive, positive, positive),
+          seed: fc.integer({ min: 1, max: 1e6 }),
+          offset: fc.integer({ min: 0, max: 5 }),
+        }),
+        (spec) => {
+          const { width, height, layout, colorOrder, scale, mean, std } = spec;
+          const input = modelInput({ width, height, layout, colorOrder, scale, mean, std, resize: { mode: "fill" } });
+          const rowPixels = spec.width + spec.extraWidth;
+          const rows = spec.height + spec.extraHeight;
+          const pixels = knownPixels(rowPixels * rows * 3, spec.seed);
+          const left = Math.floor(spec.extraWidth / 2);
+          const top = Math.floor(spec.extraHeight / 2);
+          const target = new Float32Array(spec.offset + 3 * spec.width * spec.height);
+          writeImageTensor({ pixels, rowPixels, left, top }, input, target, spec.offset);
+          const source = spec.colorOrder === "BGR" ? [2, 1, 0] : [0, 1, 2];
+          for (let y = 0; y < spec.height; y++) {
+            for (let x = 0; x < spec.width; x++) {
+              for (let c = 0; c < 3; c++) {
+                const pixel = pixels[((top + y) * rowPixels + left + x) * 3 + source[c]!]!;
+                const want = Math.fround((pixel * spec.scale - spec.mean[c]!) / spec.std[c]!);
+                if (target[spec.offset + tensorIndex(input, x, y, c)] !== want) return false;
+              }
+            }
+          }
+          return true;
+        },
+      ),
+      { numRuns: 200 },
     );
   });
 });
