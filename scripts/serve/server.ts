@@ -158,6 +158,8 @@ export async function startLocalFunctionUrl(options: LocalFunctionUrlOptions): P
     inFlight += 1;
     handle(request, response)
       .catch((error: unknown) => {
+        // A client that hangs up mid-upload is not the server's fault.
+        if (request.destroyed || response.destroyed) return;
         log(`local function URL error: ${error instanceof Error ? error.message : String(error)}`);
         if (!response.headersSent) writeReply(response, functionErrorReply("none"), true);
         else response.destroy();
