@@ -4,6 +4,7 @@ import { fileURLToPath } from "node:url";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildFunctionUrlEvent } from "../scripts/serve/event.js";
+import { parseServeOptions } from "../scripts/serve/options.js";
 import { type LocalFunctionUrl, startLocalFunctionUrl } from "../scripts/serve/server.js";
 import { rawRequest } from "./support/raw-http.js";
 
@@ -68,6 +69,44 @@ const processAlive = (pid: number) => {
     return false;
   }
 };
+
+describe("npm start options", () => {
+  const optionsOf = (argv: string[], env: NodeJS.ProcessEnv = {}) => {
+    const parsed = parseServeOptions(argv, env);
+    if (parsed.help) throw new Error("unexpected --help");
+    return parsed.options;
+  };
+
+  it("defaults to 127.0.0.1:9000, one environment, 30 s, 2048 MB, the real handler", () => {
+    const options = optionsOf([]);
+    expect(options).toMatchObject({ host: "127.0.0.1", port: 9000, concurrency: 1, timeoutSeconds: 30, memorySizeMB: 2048 });
+    expect(options.handlerModule).toBe(realHandler);
+  });
+
+  it("takes PORT/HOST/CONCURRENCY/TIMEOUT from the environment, and flags over those", () => {
+    const env = { PORT: "8080", HOST: "0.0.0.0", CONCURRENCY: "3", TIMEOUT: "10" };
+    expect(optionsOf([], env)).toMatchObject({ port: 8080, host: "0.0.0.0", concurrency: 3, timeoutSeconds: 10 });
+    expect(optionsOf(["--port", "0", "--host", "::1", "--concurrency", "2", "--timeout", "5"], env)).toMatchObject({
+      port: 0,
+      host: "::1",
+      concurrency: 2,
+      timeoutSeconds: 5,
+    });
+  });
+
+  it("gives each of N environments a share of the cores unless ORT_INTRA_OP_THREADS is set", () => {
+    expect(optionsOf(["--concurrency", "2"]).env?.ORT_INTRA_OP_THREADS).toMatch(/^[1-9]\d*$/);
+    expect(optionsOf(["--concurrency", "2"], { ORT_INTRA_OP_THREADS: "4" }).env?.ORT_INTRA_OP_THREADS).toBe("4");
+    expect(optionsOf([]).env?.ORT_INTRA_OP_THREADS).toBeUndefined();
+  });
+
+  it("rejects bad values and unknown flags with a message naming them", () => {
+    expect(() => optionsOf(["--concurrency", "0"])).toThrow(/--concurrency must be a positive integer/);
+    expect(() => optionsOf(["--port", "http"])).toThrow(/--port/);
+    expect(() => optionsOf([], { TIMEOUT: "1.5" })).toThrow(/--timeout/);
+    expect(() => optionsOf(["--bogus"])).toThrow(/bogus/);
+  });
+});
 
 describe("local function URL: the event, the context and the response", () => {
   let echo: Awaited<ReturnType<typeof startEcho>>;
