@@ -25,6 +25,7 @@ import { describe, expect, it } from "vitest";
 import { buildInputsHash } from "../infra/build-inputs.js";
 import { ALIAS_NAME, AWS_PROVIDER_FOR_URL_SCOPED_INVOKE, ClassifierStack } from "../infra/classifier-stack.js";
 import { parseStageConfig, type StageConfigInput } from "../infra/config.js";
+import { FunctionAlarms } from "../infra/constructs/alarms.js";
 import { BASIC_EXECUTION_POLICY_ARN, XRAY_WRITE_POLICY_ARN } from "../infra/constructs/execution-role.js";
 
 const PROJECT_ROOT = resolve(fileURLToPath(import.meta.url), "../..");
@@ -430,6 +431,28 @@ describe("alarms", () => {
       expect(alarm.ok_actions).toEqual([topic]);
     }
     expect(Testing.toHaveResource(existing.json, CloudwatchMetricAlarm.tfResourceType)).toBe(false);
+  });
+
+  it("adds no spillover alarm when the stage has no provisioned concurrency, and notifies a given topic", () => {
+    const topicArn = "arn:aws:sns:eu-west-1:123456789012:ops";
+    const json = Testing.synthScope((scope) => {
+      new FunctionAlarms(scope, "alarms", {
+        functionName: "fn",
+        aliasName: ALIAS_NAME,
+        timeoutSeconds: 10,
+        durationP99Ratio: 0.8,
+        periodSeconds: 60,
+        evaluationPeriods: 5,
+        provisionedConcurrency: false,
+        snsTopicArn: topicArn,
+        createSnsTopic: false,
+      });
+    });
+    const metrics = Object.values(JSON.parse(json).resource[CloudwatchMetricAlarm.tfResourceType] as Record<string, Json>);
+    expect(metrics.map((alarm) => alarm.metric_name).sort()).toEqual(["Duration", "Errors", "Throttles"]);
+    expect(metrics.every((alarm) => alarm.alarm_actions[0] === topicArn)).toBe(true);
+    expect(Testing.toHaveResourceWithProperties(json, CloudwatchMetricAlarm.tfResourceType, { metric_name: "Duration", threshold: 8000 })).toBe(true);
+    expect(Testing.toHaveResource(json, SnsTopic.tfResourceType)).toBe(false);
   });
 });
 
