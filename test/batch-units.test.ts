@@ -10,7 +10,6 @@ import { inputIdentity, listLocalImages } from "../scripts/batch/inputs.js";
 import type { BatchRecord } from "../scripts/batch/record.js";
 import { openFileSink } from "../scripts/batch/sinks.js";
 import { classifyEndpoint } from "../scripts/batch/targets/function-url.js";
-import { lambdaUrlRegion } from "../scripts/batch/targets/sigv4.js";
 
 const s3Record = (key: string, etag = '"e1"', extra: Partial<BatchRecord> = {}): BatchRecord => ({
   bucket: "bkt",
@@ -151,11 +150,8 @@ describe("retry timing and URLs", () => {
     expect(fullJitterDelay(4, options, () => 0)).toBe(0);
   });
 
-  it("posts to /classify with top_k, and signs only Lambda function URL hosts", () => {
+  it("posts to /classify with top_k", () => {
     expect(classifyEndpoint("http://127.0.0.1:9000", 3).href).toBe("http://127.0.0.1:9000/classify?top_k=3");
     expect(classifyEndpoint("https://h.example/custom/path", 1).href).toBe("https://h.example/custom/path?top_k=1");
-    expect(lambdaUrlRegion(new URL("https://abcdef123.lambda-url.eu-central-1.on.aws/"))).toBe("eu-central-1");
-    expect(lambdaUrlRegion(new URL("http://127.0.0.1:9000/"))).toBeUndefined();
-    expect(lambdaUrlRegion(new URL("https://lambda-url.eu-central-1.on.aws.evil.example/"))).toBeUndefined();
   });
 });

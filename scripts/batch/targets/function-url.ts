@@ -1,9 +1,11 @@
-import { extname } from "node:path";
 import { type BackoffOptions, type RetryCounter, withRetry } from "../backoff.js";
 import type { InputItem } from "../inputs.js";
 import type { ModelId, Prediction, ScoreResult } from "../record.js";
 import { isRetryableNetworkError, isTimeout } from "../retryable.js";
-import { createLambdaUrlSigner, lambdaUrlRegion, type RequestSigner } from "./sigv4.js";
+import { defaultProvider } from "@aws-sdk/credential-provider-node";
+import type { AwsCredentialIdentityProvider } from "@smithy/types";
+import { contentTypeForFile } from "../../invoke/content-type.js";
+import { functionUrlRegion, signRequest } from "../../invoke/sign.js";
 import type { Target } from "./target.js";
 
 export interface FunctionUrlOptions {
@@ -14,17 +16,6 @@ export interface FunctionUrlOptions {
   timeoutMs: number;
   counter?: RetryCounter;
 }
-
-const CONTENT_TYPES: Record<string, string> = {
-  ".jpg": "image/jpeg",
-  ".jpeg": "image/jpeg",
-  ".png": "image/png",
-  ".webp": "image/webp",
-  ".gif": "image/gif",
-  ".avif": "image/avif",
-  ".tif": "image/tiff",
-  ".tiff": "image/tiff",
-};
 
 /** A 429 or 5xx answer, retried; its body's error (if any) becomes the line's error once retries are spent. */
 class RetryableStatus extends Error {
@@ -63,13 +54,16 @@ export class FunctionUrlTarget implements Target {
   readonly description: string;
   readonly needsBytes: boolean;
   private readonly endpoint: URL;
-  private readonly sign: RequestSigner | undefined;
+  /** Set for an AWS function URL (IAM auth): requests are SigV4-signed for service lambda in this region. */
+  private readonly region: string | undefined;
+  private readonly credentials: AwsCredentialIdentityProvider | undefined;
   private modelId: ModelId | null = null;
 
   constructor(private readonly options: FunctionUrlOptions) {
     this.endpoint = classifyEndpoint(options.url, options.topK);
-    const region = lambdaUrlRegion(this.endpoint);
-    this.sign = region ? createLambdaUrlSigner(region) : undefined;
+    const region = functionUrlRegion(this.endpoint.hostname);
+    this.region = region;
+    this.credentials = region ? defaultProvider() : undefined;
     this.needsBytes = !options.byReference;
     this.description = `${this.endpoint.origin}${this.endpoint.pathname} (${options.byReference ? "by S3 reference" : "by bytes"}${region ? ", SigV4" : ""})`;
   }
@@ -89,7 +83,7 @@ export class FunctionUrlTarget implements Target {
       contentType = "application/json";
     } else {
       body = bytes!;
-      contentType = CONTENT_TYPES[extname(item.kind === "s3" ? item.key : item.path).toLowerCase()] ?? "application/octet-stream";
+      contentType = contentTypeForFile(item.kind === "s3" ? item.key : item.path);
     }
     try {
       return await withRetry(
@@ -115,7 +109,9 @@ export class FunctionUrlTarget implements Target {
 
   private async post(body: Uint8Array, contentType: string): Promise<ScoreResult> {
     let headers: Record<string, string> = { "content-type": contentType };
-    if (this.sign) headers = await this.sign(this.endpoint, "POST", headers, body);
+    if (this.region) {
+      headers = await signRequest({ method: "POST", url: this.endpoint, headers, body }, { credentials: this.credentials!, region: this.region });
+    }
     const response = await fetch(this.endpoint, {
       method: "POST",
       headers,
