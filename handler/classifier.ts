@@ -71,6 +71,7 @@ function tensorMetadata(list: readonly ort.InferenceSession.ValueMetadata[], nam
 
 export class Classifier {
   private readonly spareBuffers: Float32Array[] = [];
+  private disposed = false;
   private readonly imageLength: number;
 
   private constructor(
@@ -181,6 +182,7 @@ export class Classifier {
     if (!Number.isInteger(topK) || topK < 1) {
       throw new ClientError("INVALID_TOP_K", "topK must be a positive integer");
     }
+    if (this.disposed) throw new Error("classifier is disposed");
     const k = Math.min(topK, this.manifest.labels.length);
     const { input } = this.manifest;
     const buffer = this.takeBuffer(images.length);
@@ -262,8 +264,10 @@ export class Classifier {
     return scores;
   }
 
-  /** Releases the ONNX Runtime session. */
+  /** Releases the ONNX Runtime session; later calls do nothing. */
   async dispose(): Promise<void> {
+    if (this.disposed) return;
+    this.disposed = true;
     await this.session.release();
   }
 }
