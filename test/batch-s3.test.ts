@@ -317,6 +317,32 @@ describe("interrupted runs", () => {
     expect(records.every((record) => record.predictions?.length === 5)).toBe(true);
   });
 
+  it("Ctrl-C with S3 output: the object holds what was scored, and --resume completes it exactly once", async () => {
+    const args = ["--input", "s3://runs/kill/", "--output", "s3://out/interrupted.jsonl", "--workers", "1", "--concurrency", "1"];
+    const child = spawnScript("scripts/batch-score.ts", args, { ...s3.env, BATCH_PROGRESS_INTERVAL_MS: "50" });
+    let stdout = "";
+    let stderr = "";
+    child.stdout!.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr!.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
+    await waitFor(async () => /progress: ([3-9]|\d\d)\//.test(stderr) || child.exitCode !== null, 60_000);
+    child.kill("SIGINT");
+    expect(await exited).toBe(130);
+    expect(stdout).toContain("Interrupted");
+    const partial = (await readObject("out", "interrupted.jsonl")).split("\n").filter(Boolean);
+    expect(partial.length).toBeGreaterThan(0);
+    expect(partial.length).toBeLessThan(count);
+
+    const resumed = await batch([...args, "--resume"]);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(resumed.stdout).toContain(`${partial.length} skipped`);
+    const keysWritten = (await readObject("out", "interrupted.jsonl"))
+      .split("\n")
+      .filter(Boolean)
+      .map((line) => keyOf(JSON.parse(line) as BatchRecord));
+    expect(keysWritten.sort()).toEqual(keys);
+  });
+
   it("S3 stopped and restarted mid-run: the run finishes through retries", async () => {
     const output = join(work, "outage.jsonl");
     const child = spawnScript(

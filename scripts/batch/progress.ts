@@ -10,7 +10,12 @@ const formatEta = (seconds: number) =>
   !Number.isFinite(seconds) ? "?" : seconds >= 3600 ? `${(seconds / 3600).toFixed(1)}h` : seconds >= 60 ? `${Math.floor(seconds / 60)}m${Math.round(seconds % 60)}s` : `${Math.round(seconds)}s`;
 
 /** A progress bar on a terminal; elsewhere (CI, pipes, logs) a plain line every `intervalMs`. */
-export function createProgress(stats: RunStats, total: number, stream: NodeJS.WriteStream = process.stderr, intervalMs = 5_000): Progress {
+export function createProgress(
+  stats: RunStats,
+  total: number,
+  stream: NodeJS.WriteStream = process.stderr,
+  intervalMs = Number(process.env.BATCH_PROGRESS_INTERVAL_MS) || 5_000,
+): Progress {
   if (stream.isTTY) {
     const bar = new cliProgress.SingleBar(
       {
@@ -24,7 +29,11 @@ export function createProgress(stats: RunStats, total: number, stream: NodeJS.Wr
     bar.start(total, 0, { rate: "0.0", errors: 0 });
     return {
       update: () => bar.update(stats.done, { rate: stats.imagesPerSecond.toFixed(1), errors: stats.errors }),
-      stop: () => bar.stop(),
+      stop: () => {
+        bar.update(stats.done, { rate: stats.imagesPerSecond.toFixed(1), errors: stats.errors });
+        bar.stop();
+        stream.write("\n"); // the bar restores the cursor to its own line: keep the final bar above the summary
+      },
     };
   }
   const print = () => {
