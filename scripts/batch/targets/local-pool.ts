@@ -25,6 +25,8 @@ export class LocalPoolTarget implements Target {
   readonly needsBytes = true;
   readonly description: string;
   private readonly workers: PoolWorker[] = [];
+  /** Every thread started, ready or not, so close() also ends those still loading. */
+  private readonly started = new Set<Worker>();
   private readonly queue: Job[] = [];
   private modelId: ModelId | null = null;
   private closing = false;
@@ -40,7 +42,12 @@ export class LocalPoolTarget implements Target {
 
   static async start(settings: WorkerSettings, count: number, topK: number): Promise<LocalPoolTarget> {
     const pool = new LocalPoolTarget(settings, count, topK);
-    await Promise.all(Array.from({ length: count }, () => pool.spawn()));
+    try {
+      await Promise.all(Array.from({ length: count }, () => pool.spawn()));
+    } catch (error) {
+      await pool.close();
+      throw error;
+    }
     return pool;
   }
 
@@ -57,13 +64,20 @@ export class LocalPoolTarget implements Target {
 
   async close(): Promise<void> {
     this.closing = true;
-    await Promise.all(this.workers.map(({ worker }) => worker.terminate()));
+    await Promise.all([...this.started].map((worker) => worker.terminate()));
   }
 
   private spawn(): Promise<void> {
     const worker = new Worker(bootstrapUrl, { workerData: { entry: workerEntry, settings: this.settings } });
     const slot: PoolWorker = { worker, job: undefined };
+    this.started.add(worker);
     return new Promise((resolve, reject) => {
+      worker.once("exit", (code) => {
+        this.started.delete(worker);
+        const error = new Error(`worker thread exited with code ${code}`);
+        reject(error); // no effect once it is ready
+        if (!this.closing && this.workers.includes(slot)) this.crashed(slot, error);
+      });
       const onReady = (message: WorkerReady) => {
         if (!message.ready) {
           reject(new Error(`the local classifier could not load: ${message.message}`));
