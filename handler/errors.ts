@@ -27,6 +27,18 @@ export const errorStatus = {
 
 export type ErrorCode = keyof typeof errorStatus;
 
+/**
+ * Longest error message a client gets. Messages quote client input (e.g. every unknown JSON key); unbounded, a
+ * 6 MB request could produce an error body over Lambda's 6 MB response limit, which the client would see as a 502.
+ */
+export const MAX_ERROR_MESSAGE_LENGTH = 1000;
+
+function bounded(message: string): string {
+  if (message.length <= MAX_ERROR_MESSAGE_LENGTH) return message;
+  const more = ` … (${message.length - MAX_ERROR_MESSAGE_LENGTH} more characters)`;
+  return message.slice(0, MAX_ERROR_MESSAGE_LENGTH - more.length) + more;
+}
+
 /** An error caused by the request, safe to show to the client as it is. */
 export class ClientError extends Error {
   override readonly name = "ClientError";
@@ -36,7 +48,7 @@ export class ClientError extends Error {
     message: string,
     readonly headers: Record<string, string> = {},
   ) {
-    super(message);
+    super(bounded(message));
   }
 
   get status(): number {
