@@ -93,8 +93,9 @@ export async function runBatch(options: BatchOptions, hooks: RunHooks = {}): Pro
       stats = new RunStats(); // throughput counts from the first image, not from model loading
       const progress = createProgress(stats, todo.length);
       let next = 0;
+      let outputFailure: { error: unknown } | undefined;
       const lane = async () => {
-        while (next < todo.length) {
+        while (next < todo.length && !outputFailure) {
           if (hooks.stopSignal?.aborted) {
             interrupted = true;
             return;
@@ -109,7 +110,13 @@ export async function runBatch(options: BatchOptions, hooks: RunHooks = {}): Pro
             result = failure(item, error);
           }
           const latencyMs = performance.now() - started;
-          await sink.write(toRecord(item, result, target!.model(), latencyMs));
+          try {
+            await sink.write(toRecord(item, result, target!.model(), latencyMs));
+          } catch (error) {
+            // The output is broken (disk full, upload failed): stop every lane, the run cannot record anything.
+            outputFailure ??= { error };
+            return;
+          }
           stats.record(result.ok ? undefined : result.error.code, latencyMs);
           progress.update();
         }
@@ -119,6 +126,7 @@ export async function runBatch(options: BatchOptions, hooks: RunHooks = {}): Pro
       } finally {
         progress.stop();
       }
+      if (outputFailure) throw outputFailure.error;
     } finally {
       await sink.close();
       await target?.close();
