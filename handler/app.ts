@@ -60,7 +60,8 @@ export function createHandler(dependencies: HandlerDependencies): FunctionUrlHan
       record.bytes = bodySize(request);
       if (Object.hasOwn(routes, request.path)) record.route = `${request.method} ${request.path}`;
       const route = matchRoute(routes, request);
-      response = await route({ request, record, startedAt, coldStart });
+      const remainingMs = typeof context?.getRemainingTimeInMillis === "function" ? () => context.getRemainingTimeInMillis() : undefined;
+      response = await route({ request, record, startedAt, coldStart, ...(remainingMs ? { remainingMs } : {}) });
     } catch (error) {
       if (!isClientError(error)) telemetry.recordFault(error, record.requestId);
       record.errorCode = errorBody(error).code;

@@ -1,5 +1,6 @@
 import type { Classifier, ImageResult } from "./classifier.js";
 import type { Config } from "./config.js";
+import { assertTimeFor, ImageCostEstimate } from "./deadline.js";
 import { ClientError, isClientError } from "./errors.js";
 import { type ImageSource, readImageSources, type ResolveImageSource } from "./image-sources.js";
 import { type HttpResponse, type PhaseTimings, rawJsonResponse, roundMs, serverTiming } from "./response.js";
@@ -35,18 +36,23 @@ export function createClassifyRoute({ classifier, config, resolveSource }: Class
   const limits = { maxBodyBytes: config.maxBodyBytes, maxBatchImages: config.maxBatchImages };
   // The model part of every answer never changes: serialise it once.
   const bodyPrefix = `{"model":${JSON.stringify({ name: manifest.name, version: manifest.version })},`;
+  const imageCost = new ImageCostEstimate();
 
-  return async ({ request, record, startedAt }: RouteInput): Promise<HttpResponse> => {
+  return async ({ request, record, startedAt, remainingMs }: RouteInput): Promise<HttpResponse> => {
     const topK = parseTopK(request.query.top_k, labelCount, defaultTopK);
     const { sources, batch } = await readImageSources(request, limits);
     record.images = sources.length;
+    // Work that cannot finish before Lambda's deadline is not started: a 503 now beats a killed invocation.
+    assertTimeFor(sources.length, remainingMs, imageCost);
 
     const resolved = await resolveEach(sources, resolveSource);
     const readable: Uint8Array[] = [];
     for (const item of resolved) if (item.ok) readable.push(item.bytes);
+    assertTimeFor(readable.length, remainingMs, imageCost);
     const outcome = readable.length
       ? await classifier.classify(readable, topK)
       : { results: [], timings: { decodeMs: 0, inferenceMs: 0 } };
+    imageCost.record(readable.length, outcome.timings.decodeMs + outcome.timings.inferenceMs);
 
     let next = 0;
     const results: ImageResult[] = resolved.map((item) => (item.ok ? outcome.results[next++]! : item));

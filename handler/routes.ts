@@ -10,6 +10,8 @@ export interface RouteInput {
   /** performance.now() when the invocation started. */
   startedAt: number;
   coldStart: boolean;
+  /** Milliseconds until Lambda ends the invocation (`context.getRemainingTimeInMillis`), when there is a context. */
+  remainingMs?: () => number;
 }
 
 export type RouteHandler = (input: RouteInput) => Promise<HttpResponse> | HttpResponse;
