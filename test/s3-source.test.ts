@@ -1,6 +1,7 @@
 import { PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ClientError } from "../handler/errors.js";
+import { s3ClientConfig } from "../handler/s3-client.js";
 import { isAllowed, parseAllowlist, parseS3Refs, S3Source } from "../handler/s3-source.js";
 import { S3rverProcess } from "./support/s3rver.js";
 import { noisePixels } from "./support/test-images.js";
@@ -41,6 +42,25 @@ describe("S3 allowlist", () => {
     for (const bad of [null, "s3://abc/k", { bucket: "abc" }, { bucket: "abc", key: "" }, [], { bucket: "abc", key: "k", extra: 1 }]) {
       expect(() => parseS3Refs(bad)).toThrow(ClientError);
     }
+  });
+});
+
+describe("S3 client configuration", () => {
+  it("leaves AWS S3 to the SDK's defaults and switches S3-compatible endpoints to path style and required checksums", () => {
+    expect(s3ClientConfig({})).toEqual({});
+    const compatible = {
+      endpoint: "http://minio:9000",
+      forcePathStyle: true,
+      requestChecksumCalculation: "WHEN_REQUIRED",
+      responseChecksumValidation: "WHEN_REQUIRED",
+    };
+    expect(s3ClientConfig({ AWS_ENDPOINT_URL_S3: "http://minio:9000" })).toEqual(compatible);
+    expect(s3ClientConfig({ AWS_ENDPOINT_URL: "http://minio:9000" })).toEqual(compatible);
+    expect(s3ClientConfig({ AWS_ENDPOINT_URL_S3: "http://minio:9000", AWS_ENDPOINT_URL: "http://other" }).endpoint).toBe("http://minio:9000");
+    expect(s3ClientConfig({ AWS_ENDPOINT_URL_S3: "http://minio:9000", AWS_IGNORE_CONFIGURED_ENDPOINT_URLS: "true" })).toEqual({});
+    const explicit = s3ClientConfig({ AWS_ENDPOINT_URL_S3: "http://minio:9000", AWS_REQUEST_CHECKSUM_CALCULATION: "WHEN_SUPPORTED" });
+    expect(explicit.requestChecksumCalculation).toBeUndefined();
+    expect(explicit.responseChecksumValidation).toBe("WHEN_REQUIRED");
   });
 });
 
