@@ -4,7 +4,8 @@ import { join } from "node:path";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseBatchArgs, UsageError } from "../scripts/batch/args.js";
-import { fullJitterDelay } from "../scripts/batch/backoff.js";
+import { fullJitterDelay, RetryCounter } from "../scripts/batch/backoff.js";
+import { FullJitterRetryStrategy } from "../scripts/batch/sdk-retry-strategy.js";
 import { createFormat, parseCsv } from "../scripts/batch/formats.js";
 import { inputIdentity, listLocalImages } from "../scripts/batch/inputs.js";
 import type { BatchRecord } from "../scripts/batch/record.js";
@@ -148,6 +149,20 @@ describe("retry timing and URLs", () => {
     expect(fullJitterDelay(3, options, () => 0.5)).toBe(400);
     expect(fullJitterDelay(20, options, () => 0.999999)).toBe(9999);
     expect(fullJitterDelay(4, options, () => 0)).toBe(0);
+  });
+
+  it("the SDK retry strategy retries throttling, transient and server errors up to the attempt limit, never client errors", async () => {
+    const counter = new RetryCounter();
+    const strategy = new FullJitterRetryStrategy({ maxAttempts: 3, baseDelayMs: 100, maxDelayMs: 150 }, counter);
+    const first = await strategy.acquireInitialRetryToken();
+    await expect(strategy.refreshRetryTokenForRetry(first, { errorType: "CLIENT_ERROR" })).rejects.toThrow();
+    const second = await strategy.refreshRetryTokenForRetry(first, { errorType: "THROTTLING" });
+    expect(second.getRetryCount()).toBe(1);
+    expect(second.getRetryDelay()).toBeLessThan(100);
+    const third = await strategy.refreshRetryTokenForRetry(second, { errorType: "SERVER_ERROR" });
+    expect(third.getRetryDelay()).toBeLessThan(150);
+    await expect(strategy.refreshRetryTokenForRetry(third, { errorType: "TRANSIENT" })).rejects.toThrow();
+    expect(counter.count).toBe(2);
   });
 
   it("posts to /classify with top_k", () => {
