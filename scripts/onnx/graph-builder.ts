@@ -128,3 +128,29 @@ export class OnnxGraphBuilder {
     return ModelProto.encode(ModelProto.fromObject(model)).finish();
   }
 }
+
+/** A graph value (input or output) as onnx.proto's ValueInfoProto, in the snake_case field names protobufjs keeps. */
+export interface OnnxValueInfo {
+  name: string;
+  type?: { tensor_type?: { elem_type?: number; shape?: { dim?: { dim_value?: number | { toNumber(): number }; dim_param?: string }[] } } };
+}
+
+/** The parts of a decoded ModelProto that edits touch; everything else is carried through unchanged. */
+export interface OnnxModel {
+  graph: { name: string; node: object[]; input: OnnxValueInfo[]; output: OnnxValueInfo[] };
+}
+
+/**
+ * Decodes an existing model, lets `edit` change it in place (e.g. prepend a node, rename an input), re-encodes it.
+ * New nodes use the same shape as `OnnxGraphBuilder.node` produces: {op_type, name, input, output, attribute}.
+ */
+export function editModel(bytes: Uint8Array, edit: (model: OnnxModel) => void): Uint8Array {
+  const message = ModelProto.decode(bytes) as unknown as OnnxModel;
+  edit(message);
+  const problem = ModelProto.verify(message);
+  if (problem) throw new Error(`invalid ONNX model after edit: ${problem}`);
+  return ModelProto.encode(message as unknown as protobuf.Message).finish();
+}
+
+/** A value-info entry, for edits that add graph inputs or outputs. */
+export const valueInfoOf = (name: string, dims: Dim[], elemType: number = DataType.FLOAT): OnnxValueInfo => valueInfo(name, dims, elemType);
