@@ -57,7 +57,7 @@ function queryOf(event: APIGatewayProxyEventV2): Record<string, string> {
     }
     return query;
   }
-  if (event.rawQueryString) {
+  if (typeof event.rawQueryString === "string" && event.rawQueryString) {
     for (const [key, value] of new URLSearchParams(event.rawQueryString)) {
       query[key] = key in query ? `${query[key]},${value}` : value;
     }
