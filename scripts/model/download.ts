@@ -75,6 +75,16 @@ async function openResponse(start: string, options: DownloadOptions, onIdle: (er
   }
 }
 
+/** Flushes the file's data to disk so that a rename after a crash cannot expose a file with missing blocks. */
+async function syncToDisk(path: string): Promise<void> {
+  const handle = await open(path, "r+");
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
 /**
  * Streams `url` into a new file at `destination`, hashing on the way, and checks size and sha256.
  * On any failure the file is removed, so `destination` either holds exactly the expected bytes or does not exist.
@@ -106,10 +116,14 @@ export async function downloadToFile(url: string, destination: string, options: 
     },
   });
 
-  const file = await open(destination, "wx");
+  // "wx": never write into a file that is not ours; the stream closes the handle when it ends or fails.
+  const file = await open(destination, "wx").catch((error: unknown) => {
+    response.destroy();
+    throw error;
+  });
   try {
     try {
-      await pipeline(response, tap, file.createWriteStream({ autoClose: false }), { signal: options.signal });
+      await pipeline(response, tap, file.createWriteStream(), { signal: options.signal });
     } catch (error) {
       if (options.signal?.aborted) throw new DownloadError("download cancelled");
       if (idleFailure) throw idleFailure;
@@ -130,11 +144,10 @@ export async function downloadToFile(url: string, destination: string, options: 
         `checksum mismatch for ${finalUrl.href}: expected sha256 ${options.expectedSha256}, got ${sha256}`,
       );
     }
-    await file.sync();
-    await file.close();
+    await syncToDisk(destination);
     return { url: finalUrl.href, sha256, size: received };
   } catch (error) {
-    await file.close().catch(() => {});
+    await file.close().catch(() => {}); // already closed by the stream unless the pipeline never started
     await rm(destination, { force: true });
     throw error;
   }
