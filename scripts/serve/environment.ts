@@ -2,7 +2,6 @@ import { type ChildProcess, fork } from "node:child_process";
 import { createRequire } from "node:module";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import type { APIGatewayProxyEventV2 } from "aws-lambda";
 import type { EnvironmentMessage, InvokeMessage } from "./protocol.js";
 
 export interface EnvironmentOptions {
@@ -60,7 +59,8 @@ export class ExecutionEnvironment {
       execArgv: ["--import", tsxLoader],
       env: options.env,
       stdio: ["ignore", options.output, options.output, "ipc"],
-      serialization: "json",
+      // Structured clone moves the large JSON strings without escaping them again.
+      serialization: "advanced",
     });
     return new Promise((resolve, reject) => {
       const fail = (error: Error) => {
@@ -93,7 +93,7 @@ export class ExecutionEnvironment {
     return cold;
   }
 
-  invoke(requestId: string, event: APIGatewayProxyEventV2, timeoutMs: number): Promise<InvocationOutcome> {
+  invoke(requestId: string, eventPayload: string, timeoutMs: number): Promise<InvocationOutcome> {
     if (this.pending) throw new Error("an execution environment runs one invocation at a time");
     if (!this.alive) throw new Error("the execution environment has stopped");
     return new Promise((settle) => {
@@ -104,7 +104,7 @@ export class ExecutionEnvironment {
         this.child.kill("SIGKILL");
       }, timeoutMs);
       this.pending = { requestId, started, timer, settle };
-      const message: InvokeMessage = { type: "invoke", requestId, event, deadlineMs: Date.now() + timeoutMs };
+      const message: InvokeMessage = { type: "invoke", requestId, eventPayload, deadlineMs: Date.now() + timeoutMs };
       this.child.send(message);
     });
   }

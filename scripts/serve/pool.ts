@@ -1,4 +1,3 @@
-import type { APIGatewayProxyEventV2 } from "aws-lambda";
 import { type EnvironmentOptions, ExecutionEnvironment, type InvocationOutcome } from "./environment.js";
 
 export type PoolOutcome =
@@ -55,13 +54,13 @@ export class EnvironmentPool {
 
   async invoke(
     requestId: string,
-    event: APIGatewayProxyEventV2,
+    eventPayload: string,
     timeoutMs: number,
     signal?: AbortSignal,
   ): Promise<PoolOutcome> {
     const slot = await this.acquire(signal);
     try {
-      return await this.runOn(slot, requestId, event, timeoutMs);
+      return await this.runOn(slot, requestId, eventPayload, timeoutMs);
     } finally {
       this.release(slot);
     }
@@ -75,7 +74,7 @@ export class EnvironmentPool {
     this.free.length = 0;
   }
 
-  private async runOn(slot: Slot, requestId: string, event: APIGatewayProxyEventV2, timeoutMs: number): Promise<PoolOutcome> {
+  private async runOn(slot: Slot, requestId: string, eventPayload: string, timeoutMs: number): Promise<PoolOutcome> {
     let environment = slot.environment;
     if (!environment?.alive) {
       slot.environment = undefined;
@@ -89,7 +88,7 @@ export class EnvironmentPool {
       }
     }
     const cold = environment.takeColdStart();
-    const outcome = await environment.invoke(requestId, event, timeoutMs);
+    const outcome = await environment.invoke(requestId, eventPayload, timeoutMs);
     return cold ? { ...outcome, initDurationMs: environment.initDurationMs } : outcome;
   }
 

@@ -1,10 +1,9 @@
-import type { APIGatewayProxyEventV2 } from "aws-lambda";
-
 /** Messages between the server and one execution environment (a child process), over Node's IPC channel. */
 export interface InvokeMessage {
   type: "invoke";
   requestId: string;
-  event: APIGatewayProxyEventV2;
+  /** The serialised event: what Lambda hands its runtime is JSON text, parsed inside the environment. */
+  eventPayload: string;
   /** Epoch milliseconds at which the invocation times out. */
   deadlineMs: number;
 }

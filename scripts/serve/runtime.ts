@@ -39,7 +39,7 @@ async function invoke(handler: Handler, message: InvokeMessage): Promise<void> {
   const context = createLambdaContext(settings, message.requestId, message.deadlineMs);
   const started = performance.now();
   try {
-    const result = await handler(message.event, context);
+    const result = await handler(JSON.parse(message.eventPayload), context);
     const payload = JSON.stringify(result) ?? "null";
     const durationMs = performance.now() - started;
     await send({ type: "result", requestId: message.requestId, payload, durationMs, maxMemoryUsedMB: maxMemoryUsedMB() });

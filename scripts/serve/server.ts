@@ -132,7 +132,8 @@ export async function startLocalFunctionUrl(options: LocalFunctionUrlOptions): P
       },
       { requestId, receivedAt, urlId: "local" },
     );
-    if (Buffer.byteLength(JSON.stringify(event)) > lambdaLimits.requestPayloadBytes) return tooLarge();
+    const eventPayload = JSON.stringify(event);
+    if (Buffer.byteLength(eventPayload) > lambdaLimits.requestPayloadBytes) return tooLarge();
 
     const abandoned = new AbortController();
     response.once("close", () => {
@@ -140,7 +141,7 @@ export async function startLocalFunctionUrl(options: LocalFunctionUrlOptions): P
     });
     let outcome: PoolOutcome;
     try {
-      outcome = await pool.invoke(requestId, event, timeoutMs, abandoned.signal);
+      outcome = await pool.invoke(requestId, eventPayload, timeoutMs, abandoned.signal);
     } catch (error) {
       if (abandoned.signal.aborted) return;
       if (error instanceof PoolClosedError) return writeReply(response, functionErrorReply(requestId), true);
