@@ -216,6 +216,14 @@ describe("fetchModel against a local HTTP server", () => {
     expect(requests).toHaveLength(2);
   });
 
+  it("removes staging folders of fetches that were killed, but not of running ones", async () => {
+    await mkdir(join(out, ".fetch-999999999-killed"));
+    await writeFile(join(out, ".fetch-999999999-killed", "model.onnx"), "partial");
+    await mkdir(join(out, `.fetch-${process.pid}-running`));
+    await fetchModel(testEntry(), { outDir: out, baseUrl: `${origin}/good` });
+    expect((await readdir(out)).sort()).toEqual([`.fetch-${process.pid}-running`, "imagenet-1000.txt", "model.json", "model.onnx"]);
+  });
+
   it("follows redirects to the final host", async () => {
     const result = await fetchModel(testEntry(), { outDir: out, baseUrl: `${origin}/redirect` });
     expect(result.status).toBe("installed");

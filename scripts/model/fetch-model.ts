@@ -1,4 +1,4 @@
-import { copyFile, mkdir, mkdtemp, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import { copyFile, mkdir, mkdtemp, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { extractOnnxFromArchive } from "./archive.js";
 import { type CatalogEntry, downloadUrl } from "./catalog.js";
@@ -59,6 +59,25 @@ async function alreadyInstalled(entry: CatalogEntry, outDir: string): Promise<{ 
   }
 }
 
+const STAGING_PREFIX = ".fetch-";
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/** Removes staging folders left by fetches that were killed outright (SIGKILL, power loss); their pid is gone. */
+async function removeAbandonedStaging(outDir: string): Promise<void> {
+  for (const name of await readdir(outDir)) {
+    const pid = Number(/^\.fetch-(\d+)-/.exec(name)?.[1]);
+    if (pid && !isRunning(pid)) await rm(join(outDir, name), { recursive: true, force: true });
+  }
+}
+
 /**
  * Downloads a catalog model into `outDir` as model.onnx + model.json (+ labels file).
  * Everything is prepared in a staging folder inside `outDir` and moved into place by rename only after the download's
@@ -75,7 +94,8 @@ export async function fetchModel(entry: CatalogEntry, options: FetchOptions): Pr
     if (installed) return { status: "already-installed", outDir, url, ...installed };
   }
 
-  const staging = await mkdtemp(join(outDir, ".fetch-"));
+  await removeAbandonedStaging(outDir);
+  const staging = await mkdtemp(join(outDir, `${STAGING_PREFIX}${process.pid}-`));
   try {
     const isArchive = entry.download.format === "tar.gz";
     const downloaded = join(staging, isArchive ? "download.tar.gz" : "model.onnx");

@@ -62,8 +62,8 @@ async function main(argv: string[]): Promise<number> {
   const baseUrl = values["base-url"] ?? (process.env.MODEL_ZOO_BASE_URL || undefined);
   const abort = new AbortController();
   const onSignal = () => abort.abort();
-  process.once("SIGINT", onSignal);
-  process.once("SIGTERM", onSignal);
+  const signals = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
+  for (const signal of signals) process.once(signal, onSignal);
   try {
     const result = await fetchModel(entry, {
       outDir: values.out,
@@ -79,8 +79,7 @@ async function main(argv: string[]): Promise<number> {
     console.error(`${entry.name}: ${(error as Error).message}`);
     return abort.signal.aborted ? 130 : 1;
   } finally {
-    process.off("SIGINT", onSignal);
-    process.off("SIGTERM", onSignal);
+    for (const signal of signals) process.off(signal, onSignal);
   }
 }
 
