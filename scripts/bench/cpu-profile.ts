@@ -47,6 +47,24 @@ function originOf(url: string, functionName: string, root: string): string {
 export async function summarizeCpuProfile(file: string, root: string, topN = 15): Promise<ProfileSummary> {
   const profile = JSON.parse(await readFile(file, "utf8")) as CpuProfile;
   const byId = new Map(profile.nodes.map((node) => [node.id, node]));
+  const parentOf = new Map<number, number>();
+  for (const node of profile.nodes) for (const child of node.children ?? []) parentOf.set(child, node.id);
+  const where = (frame: ProfileNode["callFrame"]) =>
+    `${frame.url.startsWith("file://") ? relative(root, new URL(frame.url).pathname) : frame.url}:${frame.lineNumber + 1}`;
+  const nearestScriptCaller = (id: number): number | undefined => {
+    let caller = parentOf.get(id);
+    while (caller !== undefined && !byId.get(caller)!.callFrame.url) caller = parentOf.get(caller);
+    return caller;
+  };
+  /** A native function (no script URL) is named after the nearest JavaScript caller, e.g. ORT's binding run. */
+  const describe = (id: number): string => {
+    const { functionName, url } = byId.get(id)!.callFrame;
+    if (url) return `${functionName || "(anonymous)"} (${where(byId.get(id)!.callFrame)})`;
+    if (functionName.startsWith("(") && functionName !== "(anonymous)") return functionName;
+    const caller = nearestScriptCaller(id);
+    const from = caller === undefined ? "" : `, called from ${byId.get(caller)!.callFrame.functionName || "(anonymous)"} (${where(byId.get(caller)!.callFrame)})`;
+    return `native ${functionName || "(anonymous)"}${from}`;
+  };
   const selfUs = new Map<number, number>();
   profile.samples.forEach((id, i) => selfUs.set(id, (selfUs.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)));
   const wallUs = profile.endTime - profile.startTime;
@@ -55,12 +73,18 @@ export async function summarizeCpuProfile(file: string, root: string, topN = 15)
   const origins = new Map<string, number>();
   let idleUs = 0;
   for (const [id, us] of selfUs) {
-    const { functionName, url, lineNumber } = byId.get(id)!.callFrame;
+    const { functionName, url } = byId.get(id)!.callFrame;
     if (functionName === "(idle)") idleUs += us;
-    const where = url ? ` (${url.startsWith("file://") ? relative(root, new URL(url).pathname) : url}:${lineNumber + 1})` : "";
-    const frame = `${functionName || "(anonymous)"}${where}`;
+    const frame = describe(id);
     frames.set(frame, (frames.get(frame) ?? 0) + us);
-    const origin = originOf(url, functionName, root);
+    let origin = originOf(url, functionName, root);
+    if (!url && (!functionName.startsWith("(") || functionName === "(anonymous)")) {
+      const caller = nearestScriptCaller(id);
+      if (caller !== undefined) {
+        const frame = byId.get(caller)!.callFrame;
+        origin = `${originOf(frame.url, frame.functionName, root)} (native)`;
+      }
+    }
     origins.set(origin, (origins.get(origin) ?? 0) + us);
   }
   const pct = (us: number) => Math.round((us / wallUs) * 1000) / 10;
