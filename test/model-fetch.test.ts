@@ -10,6 +10,8 @@ import { promisify } from "node:util";
 import ort from "onnxruntime-node";
 import { create as createTar } from "tar";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import sharp from "sharp";
+import { Classifier } from "../handler/classifier.js";
 import { loadManifest } from "../handler/manifest.js";
 import { type CatalogEntry, catalog, IMAGENET_LABELS_FILE } from "../scripts/model/catalog.js";
 import { fetchModel, ModelFetchError } from "../scripts/model/fetch-model.js";
@@ -22,8 +24,11 @@ const COMMIT = "0123456789abcdef0123456789abcdef01234567";
 
 /** NCHW 224x224 "classifier": per-channel mean -> [N,3] -> MatMul W[3,1000] + b -> logits [N,1000]. */
 function tinyImagenetModel() {
-  const weights = Float32Array.from({ length: 3 * CLASSES }, (_, i) => Math.sin(i * 0.37));
-  const bias = Float32Array.from({ length: CLASSES }, (_, j) => Math.cos(j * 0.11) / 4);
+  // Pseudo-random weights (a fixed LCG) so the top classes are well apart for any input colour.
+  let state = 12345;
+  const random = () => (state = (Math.imul(state, 1103515245) + 12345) >>> 0) / 2 ** 32;
+  const weights = Float32Array.from({ length: 3 * CLASSES }, () => random() * 6 - 3);
+  const bias = Float32Array.from({ length: CLASSES }, () => random() - 0.5);
   const b = new OnnxGraphBuilder("tiny-imagenet");
   b.input("data", ["N", 3, 224, 224]);
   b.initializer("W", weights, [3, CLASSES]);
@@ -203,6 +208,39 @@ describe("fetchModel against a local HTTP server", () => {
     expect(manifest.source.url).toBe(`${origin}/good/${COMMIT}/vision/tiny/model.onnx`);
     expect(manifest.labels).toHaveLength(1000);
     expect(manifest.labels[0]).toBe("tench, Tinca tinca");
+  });
+
+  it("installs a folder the service's Classifier serves: ImageNet labels and hand-computed scores", async () => {
+    await fetchModel(testEntry(), { outDir: out, baseUrl: `${origin}/good` });
+    const pixel = [200, 30, 90];
+    const png = await sharp({ create: { width: 300, height: 260, channels: 3, background: { r: 200, g: 30, b: 90 } } })
+      .png()
+      .toBuffer();
+    // A uniform image stays uniform through resize and crop, so each channel's mean is its normalised pixel value.
+    const mean = [0.485, 0.456, 0.406];
+    const std = [0.229, 0.224, 0.225];
+    const v = pixel.map((p, c) => (p / 255 - mean[c]!) / std[c]!);
+    const logits = Array.from({ length: CLASSES }, (_, j) =>
+      v.reduce((sum, x, c) => sum + x * model.weights[c * CLASSES + j]!, model.bias[j]!),
+    );
+    const max = Math.max(...logits);
+    const total = logits.reduce((sum, l) => sum + Math.exp(l - max), 0);
+    const labels = (await readFile(IMAGENET_LABELS_FILE, "utf8")).trimEnd().split("\n");
+    const expected = logits
+      .map((l, j) => ({ label: labels[j]!, score: Math.exp(l - max) / total }))
+      .sort((a, b) => b.score - a.score)
+      .slice(0, 3);
+
+    const classifier = await Classifier.load(out, { threads: 1, warmup: false });
+    try {
+      const { results } = await classifier.classify([png], 3);
+      const [result] = results;
+      if (!result?.ok) throw new Error(`classification failed: ${JSON.stringify(result)}`);
+      expect(result.predictions.map((p) => p.label)).toEqual(expected.map((p) => p.label));
+      result.predictions.forEach((p, k) => expect(Math.abs(p.score - expected[k]!.score)).toBeLessThan(1e-4));
+    } finally {
+      await classifier.dispose();
+    }
   });
 
   it("skips a model that is already installed and intact unless forced", async () => {
