@@ -10,7 +10,7 @@ export interface FloorResult {
   inferenceByThreads: Record<string, Summary>;
 }
 
-/** Bare ONNX Runtime at 1 and 2 intra-op threads, alternating run by run. */
+/** Bare ONNX Runtime at 1 and 2 intra-op threads, in alternating blocks. */
 export async function run(context: PhaseContext): Promise<FloorResult> {
   const manifest = await loadManifest(context.modelDir);
   const { input } = manifest;
@@ -20,9 +20,15 @@ export async function run(context: PhaseContext): Promise<FloorResult> {
   const sessions = await Promise.all(threadCounts.map((threads) => createBareSession(modelBytes, threads)));
   for (const session of sessions) for (let i = 0; i < 5; i++) await timeRun(session, input.name, tensor);
   const samples = threadCounts.map(() => [] as number[]);
-  const runs = Math.max(20, context.rounds * 3);
-  for (let i = 0; i < runs; i++) {
-    for (const [k, session] of sessions.entries()) samples[k]!.push(await timeRun(session, input.name, tensor));
+  const blocks = Math.max(4, Math.ceil(context.rounds / 2));
+  // Alternating blocks of runs (not single runs), with a pause before each block, so the other session's
+  // spinning workers are asleep while a session is measured.
+  for (let block = 0; block < blocks; block++) {
+    for (const [k, session] of sessions.entries()) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      await timeRun(session, input.name, tensor);
+      for (let i = 0; i < 5; i++) samples[k]!.push(await timeRun(session, input.name, tensor));
+    }
   }
   for (const session of sessions) await session.release();
   return { inferenceByThreads: Object.fromEntries(threadCounts.map((threads, k) => [String(threads), summarize(samples[k]!)])) };

@@ -9,6 +9,8 @@ import { loadPeer } from "../peer.js";
 import type { PhaseContext } from "../phase-protocol.js";
 import { type Summary, summarize } from "../stats.js";
 
+const settle = () => new Promise((resolve) => setTimeout(resolve, 5));
+
 export interface ImageMeasurements {
   id: string;
   floorDecode: Summary;
@@ -111,7 +113,12 @@ export async function run(context: PhaseContext): Promise<InProcessResult> {
         async () => floorInference.push(await timeRun(bare, input.name, tensor)),
       ];
       // Rotate the order every round so no contender always runs right after the same one.
-      for (let s = 0; s < steps.length; s++) await steps[(s + round + index) % steps.length]!();
+      // A pause between contenders lets the previous session's spinning ONNX Runtime workers go to sleep, so
+      // they do not steal the 2 cores from the next contender.
+      for (let s = 0; s < steps.length; s++) {
+        await settle();
+        await steps[(s + round + index) % steps.length]!();
+      }
       tensorFill.push(fillOnce());
     }
     if (round % 5 === 4) process.stderr.write(`  in-process: round ${round + 1}/${context.rounds}\n`);
