@@ -43,10 +43,13 @@ function tinyImagenetModel() {
 
 const model = tinyImagenetModel();
 let archiveBytes: Uint8Array;
+let dataOnlyArchiveBytes: Uint8Array;
 
-function testEntry(overrides: { path?: string; sha256?: string; size?: number; format?: "onnx" | "tar.gz" } = {}) {
+function testEntry(
+  overrides: { path?: string; sha256?: string; size?: number; format?: "onnx" | "tar.gz"; bytes?: Uint8Array } = {},
+) {
   const format = overrides.format ?? "onnx";
-  const bytes = format === "onnx" ? model.bytes : archiveBytes;
+  const bytes = overrides.bytes ?? (format === "onnx" ? model.bytes : archiveBytes);
   const entry: CatalogEntry = {
     name: "tiny-imagenet",
     summary: "generated test model",
@@ -91,7 +94,13 @@ function serve(request: http.IncomingMessage, response: http.ServerResponse) {
   requests.push(url);
   const [, scenario, ...rest] = url.split("/");
   const path = rest.join("/");
-  const body = path.endsWith(".tar.gz") ? archiveBytes : path.endsWith(".onnx") ? model.bytes : undefined;
+  const body = path.endsWith("data-only.tar.gz")
+    ? dataOnlyArchiveBytes
+    : path.endsWith(".tar.gz")
+      ? archiveBytes
+      : path.endsWith(".onnx")
+        ? model.bytes
+        : undefined;
   if (!body) {
     response.writeHead(404, { "content-type": "text/plain" }).end("not found");
     return;
@@ -137,6 +146,8 @@ beforeAll(async () => {
   await writeFile(join(tree, "tiny", "test_data_set_0", "input_0.pb"), new Uint8Array(64).fill(7));
   await createTar({ gzip: true, cwd: tree, file: join(work, "tiny.tar.gz") }, ["tiny"]);
   archiveBytes = await readFile(join(work, "tiny.tar.gz"));
+  await createTar({ gzip: true, cwd: join(tree, "tiny"), file: join(work, "data-only.tar.gz") }, ["test_data_set_0"]);
+  dataOnlyArchiveBytes = await readFile(join(work, "data-only.tar.gz"));
 
   server = http.createServer(serve);
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -328,6 +339,15 @@ describe("fetchModel against a local HTTP server", () => {
     const manifest = await expectInstalledModelRuns(out);
     expect(manifest.sha256).toBe(sha256(model.bytes));
     expect(manifest.sha256).not.toBe(entry.download.sha256);
+  });
+
+  it("rejects an archive without a .onnx file; the previous model stays", async () => {
+    await installPreviousModel();
+    const entry = testEntry({ format: "tar.gz", path: "vision/tiny/data-only.tar.gz", bytes: dataOnlyArchiveBytes });
+    await expect(fetchModel(entry, { outDir: out, baseUrl: `${origin}/good` })).rejects.toThrow(
+      "the downloaded archive holds no .onnx file",
+    );
+    await expectPreviousModelIntact();
   });
 
   it("refuses a model whose tensor names differ from the catalog manifest", async () => {

@@ -25,10 +25,10 @@ export async function extractOnnxFromArchive(archive: string, directory: string)
   const written = (await readdir(directory, { recursive: true, withFileTypes: true }))
     .filter((dirent) => dirent.isFile() && isModelMember(dirent.name))
     .map((dirent) => join(dirent.parentPath, dirent.name));
-  if (written.length === 0) throw new Error(`archive ${basename(archive)} holds no .onnx file`);
+  if (written.length === 0) throw new Error("the downloaded archive holds no .onnx file");
   if (written.length > 1) {
     const names = written.map((path) => path.slice(directory.length + 1)).join(", ");
-    throw new Error(`archive ${basename(archive)} holds several .onnx files (${names}); expected one`);
+    throw new Error(`the downloaded archive holds several .onnx files (${names}); expected one`);
   }
   const path = written[0]!;
   return { path, member: path.slice(directory.length + 1) };

@@ -1,13 +1,12 @@
 import { copyFile, mkdir, mkdtemp, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
+import { MANIFEST_FILE } from "../../handler/manifest.js";
 import { extractOnnxFromArchive } from "./archive.js";
 import { type CatalogEntry, downloadUrl } from "./catalog.js";
 import { downloadToFile } from "./download.js";
 import { sha256File } from "./hash-file.js";
 import { readModelSignature, signatureProblems } from "./inspect-model.js";
 import { type ProgressReporter, silentProgress } from "./progress.js";
-
-export const MANIFEST_FILE = "model.json";
 
 export interface FetchOptions {
   /** Model folder to install into (created if missing). */
@@ -59,7 +58,9 @@ async function alreadyInstalled(entry: CatalogEntry, outDir: string): Promise<{ 
   }
 }
 
+/** Staging folders are named `.fetch-<pid>-<random>` so that leftovers of a killed process can be recognised. */
 const STAGING_PREFIX = ".fetch-";
+const STAGING_PID = /^\.fetch-(\d+)-/;
 
 function isRunning(pid: number): boolean {
   try {
@@ -73,7 +74,7 @@ function isRunning(pid: number): boolean {
 /** Removes staging folders left by fetches that were killed outright (SIGKILL, power loss); their pid is gone. */
 async function removeAbandonedStaging(outDir: string): Promise<void> {
   for (const name of await readdir(outDir)) {
-    const pid = Number(/^\.fetch-(\d+)-/.exec(name)?.[1]);
+    const pid = Number(STAGING_PID.exec(name)?.[1]);
     if (pid && !isRunning(pid)) await rm(join(outDir, name), { recursive: true, force: true });
   }
 }
@@ -125,11 +126,11 @@ export async function fetchModel(entry: CatalogEntry, options: FetchOptions): Pr
     try {
       signature = await readModelSignature(modelPath);
     } catch (error) {
-      throw new ModelFetchError(`${entry.name}: ONNX Runtime cannot load the downloaded model: ${(error as Error).message}`);
+      throw new ModelFetchError(`ONNX Runtime cannot load the downloaded model: ${(error as Error).message}`);
     }
     const problems = signatureProblems(signature, entry.manifest);
     if (problems.length > 0) {
-      throw new ModelFetchError(`${entry.name}: the catalog manifest does not match the model: ${problems.join("; ")}`);
+      throw new ModelFetchError(`the catalog manifest does not match the model: ${problems.join("; ")}`);
     }
 
     // For a plain .onnx this equals the verified download hash; for an archive it is the extracted file's own.
