@@ -11,6 +11,14 @@ import { type Summary, summarize } from "../stats.js";
 
 const settle = () => new Promise((resolve) => setTimeout(resolve, 5));
 
+/** CPU time (all threads of this process, user + system) spent while `run` runs, in ms. */
+async function cpuMsOf(run: () => Promise<unknown>): Promise<number> {
+  const before = process.cpuUsage();
+  await run();
+  const used = process.cpuUsage(before);
+  return (used.user + used.system) / 1000;
+}
+
 export interface ImageMeasurements {
   id: string;
   floorDecode: Summary;
@@ -23,8 +31,10 @@ export interface ImageMeasurements {
     parseAndPostprocess: Summary;
     /** End to end minus the route's total: routing, response object, the request log line and metrics. */
     respondAndLog: Summary;
+    /** CPU time of the process's threads during the call (ORT workers and libvips included): less sensitive to load. */
+    cpu: Summary;
   };
-  peer: { e2e: Summary };
+  peer: { e2e: Summary; cpu: Summary };
   ours: { label: string; score: number }[];
   theirs: { label: string; score: number }[];
 }
@@ -85,6 +95,8 @@ export async function run(context: PhaseContext): Promise<InProcessResult> {
     parse: [] as number[],
     respond: [] as number[],
     peer: [] as number[],
+    handlerCpu: [] as number[],
+    peerCpu: [] as number[],
     ours: [] as { label: string; score: number }[],
     theirs: [] as { label: string; score: number }[],
   }));
@@ -97,7 +109,8 @@ export async function run(context: PhaseContext): Promise<InProcessResult> {
       const steps = [
         async () => into.floorDecode.push(await timeBareDecode(image.data, input.width, input.height)),
         async () => {
-          const sample = await callHandler(handler, image.data, image.contentType);
+          let sample!: Awaited<ReturnType<typeof callHandler>>;
+          into.handlerCpu.push(await cpuMsOf(async () => (sample = await callHandler(handler, image.data, image.contentType))));
           into.e2e.push(sample.e2eMs);
           into.decode.push(sample.decodeMs);
           into.inference.push(sample.inferenceMs);
@@ -106,7 +119,8 @@ export async function run(context: PhaseContext): Promise<InProcessResult> {
           into.ours = sample.predictions;
         },
         async () => {
-          const sample = await peer(image.data);
+          let sample!: Awaited<ReturnType<typeof peer>>;
+          into.peerCpu.push(await cpuMsOf(async () => (sample = await peer(image.data))));
           into.peer.push(sample.e2eMs);
           into.theirs = sample.predictions;
         },
@@ -143,8 +157,9 @@ export async function run(context: PhaseContext): Promise<InProcessResult> {
           inference: summarize(s.inference),
           parseAndPostprocess: summarize(s.parse),
           respondAndLog: summarize(s.respond),
+          cpu: summarize(s.handlerCpu),
         },
-        peer: { e2e: summarize(s.peer) },
+        peer: { e2e: summarize(s.peer), cpu: summarize(s.peerCpu) },
         ours: s.ours,
         theirs: s.theirs,
       };

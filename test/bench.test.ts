@@ -1,0 +1,96 @@
+import * as ort from "onnxruntime-node";
+import { describe, expect, it } from "vitest";
+import type { Manifest } from "../handler/manifest.js";
+import { peerConfig, peerModelBytes, peerPreprocessorConfig } from "../scripts/bench/peer-model.js";
+import { attr, OnnxGraphBuilder } from "../scripts/onnx/graph-builder.js";
+import { percentile, summarize } from "../scripts/bench/stats.js";
+
+const H = 2;
+const W = 3;
+
+/** NHWC [N, 2, 3, 3] × position- and channel-dependent weights, summed over H and W → "scores" [N, 3]. */
+function nhwcModel(): Uint8Array {
+  const b = new OnnxGraphBuilder("nhwc-weighted-sum");
+  const x = b.input("input", ["N", H, W, 3]);
+  const weights = Float32Array.from({ length: H * W * 3 }, (_, i) => (i + 1) * (i % 2 ? -0.5 : 1));
+  const w = b.initializer("weights", weights, [1, H, W, 3]);
+  const [product] = b.node("Mul", [x, w]);
+  b.node("ReduceSum", [product!, b.initializer("axes", BigInt64Array.from([1n, 2n]), [2])], ["scores"], { keepdims: attr.int(0) });
+  b.output("scores", ["N", 3]);
+  return b.toBytes({ opset: 13 });
+}
+
+const manifest = {
+  name: "test",
+  version: "1",
+  file: "model.onnx",
+  sha256: "0".repeat(64),
+  input: {
+    name: "input",
+    layout: "NHWC",
+    width: W,
+    height: H,
+    colorOrder: "RGB",
+    resize: { mode: "fill", kernel: "linear" },
+    scale: 1 / 255,
+    mean: [0.1, 0.2, 0.3],
+    std: [1, 2, 3],
+  },
+  output: { name: "scores", kind: "logits" },
+  labels: ["a", "b", "c"],
+} as unknown as Manifest;
+
+describe("peer model for transformers.js", () => {
+  it("takes NCHW pixel_values, answers logits, and computes what the NHWC original computes", async () => {
+    const original = await ort.InferenceSession.create(nhwcModel());
+    const peer = await ort.InferenceSession.create(peerModelBytes(nhwcModel(), manifest));
+    expect(peer.inputNames).toEqual(["pixel_values"]);
+    expect(peer.outputNames).toEqual(["logits"]);
+
+    const batch = 2;
+    const nhwc = Float32Array.from({ length: batch * H * W * 3 }, (_, i) => Math.sin(i * 1.7) * 10);
+    const nchw = new Float32Array(nhwc.length);
+    for (let n = 0; n < batch; n++)
+      for (let y = 0; y < H; y++)
+        for (let x = 0; x < W; x++)
+          for (let c = 0; c < 3; c++) nchw[((n * 3 + c) * H + y) * W + x] = nhwc[((n * H + y) * W + x) * 3 + c]!;
+
+    const expected = (await original.run({ input: new ort.Tensor("float32", nhwc, [batch, H, W, 3]) })).scores!.data as Float32Array;
+    const actual = (await peer.run({ pixel_values: new ort.Tensor("float32", nchw, [batch, 3, H, W]) })).logits!.data as Float32Array;
+    expect(actual.length).toBe(batch * 3);
+    for (let i = 0; i < expected.length; i++) expect(actual[i]).toBeCloseTo(expected[i]!, 4);
+    // Feeding the NHWC layout's bytes as if they were NCHW must give different scores (the transpose matters).
+    const wrong = (await peer.run({ pixel_values: new ort.Tensor("float32", nhwc, [batch, 3, H, W]) })).logits!.data as Float32Array;
+    expect([...wrong].some((value, i) => Math.abs(value - expected[i]!) > 1e-3)).toBe(true);
+    await original.release();
+    await peer.release();
+  });
+
+  it("config.json maps ids to the manifest's labels", () => {
+    const config = peerConfig(manifest) as { id2label: Record<string, string>; label2id: Record<string, number>; model_type: string };
+    expect(config.id2label).toEqual({ "0": "a", "1": "b", "2": "c" });
+    expect(config.label2id).toEqual({ a: 0, b: 1, c: 2 });
+    expect(config.model_type).toBe("mobilenet_v2");
+  });
+
+  it("preprocessor_config.json resizes to the input size without a crop and normalises as the manifest says", () => {
+    const pre = peerPreprocessorConfig(manifest) as Record<string, unknown>;
+    expect(pre.size).toEqual({ height: H, width: W });
+    expect(pre.do_center_crop).toBe(false);
+    expect(pre.rescale_factor).toBe(1 / 255);
+    expect(pre.image_mean).toEqual([0.1, 0.2, 0.3]);
+    expect(pre.image_std).toEqual([1, 2, 3]);
+    expect(pre.resample).toBe(2);
+  });
+});
+
+describe("bench statistics", () => {
+  it("nearest-rank percentiles", () => {
+    const sorted = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
+    expect(percentile(sorted, 50)).toBe(5);
+    expect(percentile(sorted, 95)).toBe(10);
+    expect(percentile(sorted, 10)).toBe(1);
+    const summary = summarize([10, 1, 5, 3]);
+    expect(summary).toMatchObject({ n: 4, p50: 3, min: 1, mean: 4.75 });
+  });
+});
