@@ -10,14 +10,22 @@ const execFileAsync = promisify(execFile);
 const tsxLoader = pathToFileURL(createRequire(import.meta.url).resolve("tsx")).href;
 
 /**
- * Runs in a fresh process: imports the native modules, wraps InferenceSession.create and the session's first run
- * (the same module instance the handler gets, through Node's module cache) to time them, then imports the handler
- * module, whose top-level await does the whole initialisation.
+ * Runs in a fresh process: loads the native modules the way the handler does (the bundle `require`s them, the
+ * source imports them), wraps InferenceSession.create and the session's first run (the same module instance the
+ * handler gets, through Node's module cache) to time them, then imports the handler module, whose top-level await
+ * does the whole initialisation.
  */
-const probe = (handlerUrl: string) => `
+const probe = (handlerUrl: string, loadNative: "require" | "import") => `
 const t0 = performance.now();
-const ort = await import("onnxruntime-node");
-await import("sharp");
+${
+  loadNative === "require"
+    ? `const { createRequire } = await import("node:module");
+const require = createRequire(${JSON.stringify(handlerUrl)});
+const ort = require("onnxruntime-node");
+require("sharp");`
+    : `const ort = await import("onnxruntime-node");
+await import("sharp");`
+}
 const tNative = performance.now();
 const marks = {};
 const Session = ort.InferenceSession;
@@ -92,7 +100,7 @@ async function once(mode: "source" | "bundle", cwd: string, handlerPath: string,
     ORT_INTRA_OP_THREADS: String(threads),
     ...(mode === "bundle" ? { LAMBDA_TASK_ROOT: cwd } : {}),
   };
-  const { stdout } = await execFileAsync(process.execPath, [...nodeArgs, "--input-type=module", "-e", probe(pathToFileURL(handlerPath).href)], {
+  const { stdout } = await execFileAsync(process.execPath, [...nodeArgs, "--input-type=module", "-e", probe(pathToFileURL(handlerPath).href, mode === "bundle" ? "require" : "import")], {
     cwd,
     env,
     maxBuffer: 16 * 1024 * 1024,
