@@ -1,4 +1,5 @@
 import { parseArgs } from "node:util";
+import sharp from "sharp";
 import { createHandler } from "../handler/app.js";
 import { Classifier } from "../handler/classifier.js";
 import { loadConfig } from "../handler/config.js";
@@ -93,6 +94,8 @@ const after = await settledSnapshot();
 console.log(`after ${invocations} more invocations: ${describe(after)}`);
 await classifier.dispose();
 
+// sharp's own count of queued and running pipelines: every one must have finished.
+const pipelines = sharp.counters();
 const growth = (after.rssMB - before.rssMB) / before.rssMB;
 const grownResources = Object.entries(after.resources).filter(([name, count]) => count > (before.resources[name] ?? 0));
 const seconds = (performance.now() - startedAt) / 1000;
@@ -101,8 +104,9 @@ console.log(`  invocations   ${warmup} warm-up + ${invocations} measured in ${se
 console.log(`  RSS           ${before.rssMB} MB → ${after.rssMB} MB (${(growth * 100).toFixed(2)}%, limit ${(maxGrowth * 100).toFixed(0)}%)`);
 console.log(`  heap used     ${before.heapUsedMB} MB → ${after.heapUsedMB} MB`);
 console.log(`  resources     ${grownResources.length ? `grew: ${JSON.stringify(grownResources)}` : "no growth"}`);
+console.log(`  sharp         ${pipelines.queue} queued, ${pipelines.process} running pipelines`);
 console.log(`  unexpected    ${unexpected.length}`);
 for (const line of unexpected) console.log(`  ! ${line}`);
-const failed = growth > maxGrowth || grownResources.length > 0 || unexpected.length > 0;
+const failed = growth > maxGrowth || grownResources.length > 0 || pipelines.queue + pipelines.process > 0 || unexpected.length > 0;
 console.log(failed ? "SOAK TEST FAILED" : "Soak test passed.");
 process.exit(failed ? 1 : 0);

@@ -98,6 +98,16 @@ describe("the handler near Lambda's deadline", () => {
     expect(single.statusCode).toBe(200);
   });
 
+  it("checks again after reading the sources: time spent there (e.g. on S3) can leave too little for decoding", async () => {
+    // A clock that has plenty of time at the first look and almost none at the second, as after a slow read.
+    const readings = [30_000, 40];
+    const context = { ...lambdaContext(), getRemainingTimeInMillis: () => readings.shift() ?? 0 };
+    const response = await fresh()(post(image, "image/jpeg"), context);
+    expect(response.statusCode).toBe(503);
+    expect(JSON.parse(response.body).error.message).toMatch(/1 image: 40 ms left/);
+    expect(readings).toEqual([]);
+  });
+
   it("checks client mistakes first: a bad request is a 4xx even with no time left", async () => {
     const response = await fresh()(post("", "image/jpeg"), contextWith(0));
     expect(response.statusCode).toBe(400);
