@@ -246,3 +246,27 @@ export function withExifOrientation(jpeg: Uint8Array, value: number): Buffer {
   copy.writeUInt16LE(value, littleEndian + 8);
   return copy;
 }
+
+/** A copy of a progressive JPEG with its first scan after the DC scans repeated `copies` times (a "scan bomb"). */
+export function jpegWithRepeatedScan(jpeg: Uint8Array, copies: number): Buffer {
+  const bytes = Buffer.from(jpeg);
+  const scans: Array<[start: number, end: number]> = [];
+  let at = 2;
+  while (at + 4 <= bytes.length && bytes[at] === 0xff && bytes[at + 1] !== 0xd9) {
+    const marker = bytes[at + 1]!;
+    const segmentEnd = at + 2 + bytes.readUInt16BE(at + 2);
+    if (marker !== 0xda) {
+      at = segmentEnd;
+      continue;
+    }
+    // Entropy-coded data runs to the next marker that is neither a stuffed 0xFF00 nor a restart marker.
+    let end = segmentEnd;
+    while (end + 1 < bytes.length && !(bytes[end] === 0xff && bytes[end + 1] !== 0 && (bytes[end + 1]! < 0xd0 || bytes[end + 1]! > 0xd7))) end++;
+    scans.push([at, end]);
+    at = end;
+  }
+  const scan = scans[1];
+  if (!scan) throw new Error("not a progressive JPEG (fewer than two scans)");
+  const repeated = bytes.subarray(scan[0], scan[1]);
+  return Buffer.concat([bytes.subarray(0, scan[1]), ...Array<Buffer>(copies).fill(repeated), bytes.subarray(scan[1])]);
+}

@@ -7,6 +7,7 @@ import {
   avifClaiming,
   gifClaiming,
   jpegClaiming,
+  jpegWithRepeatedScan,
   oneBitPng,
   pngChunk,
   pngFile,
@@ -220,6 +221,8 @@ function bombs(images: Images, avifAlpha: Buffer, webpLossless: Buffer): Malform
     ["WebP VP8 frame 16383 x 16383", tooLarge, () => webpClaiming(images.webp, 16_383, 16_383)],
     ["WebP with alpha, VP8X canvas and frame 16383 x 16383", tooLarge, () => webpClaiming(images.webpAlpha, 16_383, 16_383)],
     ["lossless WebP 16383 x 16383", tooLarge, () => webpClaiming(webpLossless, 16_383, 16_383)],
+    // Decoding time, not memory: every repeated scan would walk all coefficient blocks again.
+    ["progressive JPEG with one scan repeated 5000 times (scan bomb)", fail(400, "INVALID_IMAGE"), () => jpegWithRepeatedScan(images.progressiveJpeg, 5000)],
     // Headers the decoders themselves refuse as corrupt, before any pixel count: invalid, not merely too large.
     ["PNG IHDR 1 x 2147483647 (over libpng's own limit)", fail(400, "INVALID_IMAGE"), () => pngFile({ width: 1, height: 2 ** 31 - 1 })],
     ["JPEG SOF 65535 x 65535 (over libjpeg's 65500)", fail(400, "INVALID_IMAGE"), () => jpegClaiming(images.jpeg, 65_535, 65_535)],
