@@ -37,7 +37,7 @@ describe("batch arguments", () => {
     expect(options).toMatchObject({ format: "jsonl", byReference: true, concurrency: 3, topK: 2, limit: 10, resume: true, timeoutMs: 5000 });
     expect(options.backoff.maxAttempts).toBe(1);
     expect(options.target).toBeInstanceOf(URL);
-    expect(parseBatchArgs([...base, "--workers", "2"], {})).toMatchObject({ target: "local", workers: 2, concurrency: 4 });
+    expect(parseBatchArgs([...base, "--workers", "2"], {})).toMatchObject({ target: "local", workers: 2, concurrency: 6 });
     expect(parseBatchArgs(["--help"])).toBeUndefined();
   });
 

@@ -13,7 +13,7 @@ Options:
   --output FILE|S3URL    .jsonl or .csv, a local file or an S3 object
   --target local|URL     "local" (default): in-process worker threads; or a function URL (SigV4 for *.lambda-url.*.on.aws)
   --by-reference         with a URL target and S3 input: send {"s3": {"bucket", "key"}} and let the function read S3
-  --concurrency N        images in flight (default: 2 x workers for local, 8 for a URL)
+  --concurrency N        images in flight (default: 3 x workers for local, 8 for a URL)
   --workers N            local target: worker threads, one ONNX session each (default: CPU count)
   --threads N            local target: ONNX Runtime threads per worker (default: CPUs / workers)
   --model DIR            local target: model folder (default: $MODEL_DIR or model/)
@@ -115,7 +115,7 @@ export function parseBatchArgs(argv: string[], env: NodeJS.ProcessEnv = process.
   const cpus = availableParallelism();
   const workers = positiveInteger("workers", values.workers, cpus);
   const threads = positiveInteger("threads", values.threads, Math.max(1, Math.floor(cpus / workers)));
-  const concurrency = positiveInteger("concurrency", values.concurrency, target === "local" ? workers * 2 : 8);
+  const concurrency = positiveInteger("concurrency", values.concurrency, target === "local" ? workers * 3 : 8);
   const retries = values.retries === "0" ? 0 : positiveInteger("retries", values.retries, DEFAULT_BACKOFF.maxAttempts - 1);
   const timeoutSeconds = positiveInteger("timeout", values.timeout, 30);
 

@@ -11,14 +11,20 @@ interface Job {
 
 interface PoolWorker {
   worker: Worker;
-  job: Job | undefined;
+  jobs: Map<number, Job>;
 }
+
+/**
+ * Images sent to one worker at a time: with two, the next image decodes (sharp, libuv threads) while the current one
+ * runs through ONNX Runtime.
+ */
+export const IMAGES_IN_FLIGHT_PER_WORKER = Number(process.env.BATCH_WORKER_PIPELINE) || 2;
 
 const bootstrapUrl = new URL("./worker-bootstrap.mjs", import.meta.url);
 const workerEntry = new URL("./classify-worker.ts", import.meta.url).href;
 
 /**
- * The `local` target: N worker threads, each with its own Classifier (one ONNX session), one image at a time per
+ * The `local` target: N worker threads, each with its own Classifier (one ONNX session), a few images at a time per
  * worker. Image bytes are transferred to the worker, not copied.
  */
 export class LocalPoolTarget implements Target {
@@ -69,7 +75,7 @@ export class LocalPoolTarget implements Target {
 
   private spawn(): Promise<void> {
     const worker = new Worker(bootstrapUrl, { workerData: { entry: workerEntry, settings: this.settings } });
-    const slot: PoolWorker = { worker, job: undefined };
+    const slot: PoolWorker = { worker, jobs: new Map() };
     this.started.add(worker);
     return new Promise((resolve, reject) => {
       worker.once("exit", (code) => {
@@ -102,8 +108,8 @@ export class LocalPoolTarget implements Target {
   private crashed(slot: PoolWorker, error: Error): void {
     const index = this.workers.indexOf(slot);
     if (index >= 0) this.workers.splice(index, 1);
-    slot.job?.resolve({ ok: false, error: { code: "WORKER_CRASHED", message: error.message } });
-    slot.job = undefined;
+    for (const job of slot.jobs.values()) job.resolve({ ok: false, error: { code: "WORKER_CRASHED", message: error.message } });
+    slot.jobs.clear();
     if (!this.closing && index >= 0) void this.spawn().catch(() => this.failQueueIfNoWorkers());
   }
 
@@ -115,19 +121,22 @@ export class LocalPoolTarget implements Target {
   }
 
   private finish(slot: PoolWorker, reply: WorkerReply): void {
-    const job = slot.job;
-    slot.job = undefined;
+    const job = slot.jobs.get(reply.id);
+    slot.jobs.delete(reply.id);
     job?.resolve(reply.ok ? { ok: true, predictions: reply.predictions } : { ok: false, error: reply.error });
     this.pump();
   }
 
   private pump(): void {
-    for (const slot of this.workers) {
-      if (slot.job) continue;
-      const job = this.queue.shift();
-      if (!job) return;
-      slot.job = job;
+    while (this.queue.length > 0) {
+      let slot: PoolWorker | undefined;
+      for (const candidate of this.workers) {
+        if (candidate.jobs.size < IMAGES_IN_FLIGHT_PER_WORKER && (!slot || candidate.jobs.size < slot.jobs.size)) slot = candidate;
+      }
+      if (!slot) return;
+      const job = this.queue.shift()!;
       const request: WorkerRequest = { id: this.nextId++, bytes: job.bytes, topK: this.topK };
+      slot.jobs.set(request.id, job);
       const transferable = job.bytes.byteOffset === 0 && job.bytes.byteLength === job.bytes.buffer.byteLength;
       slot.worker.postMessage(request, transferable ? [job.bytes.buffer as ArrayBuffer] : []);
     }
