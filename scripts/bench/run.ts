@@ -162,7 +162,9 @@ const reference = partial.inProcess?.images[0];
 if (reference) {
   partial.costDuration = {
     ms: reference.handler.e2e.p50,
-    description: `warm end-to-end p50 of ${reference.id} through the in-process handler on this machine (${threads} threads)`,
+    description:
+      `warm end-to-end p50 of ${reference.id} through the in-process handler on this machine ` +
+      `(${partial.machine.cpus} × ${partial.machine.cpuModel}, ${threads} threads; a 2048 MB Lambda has ≈1.2 vCPU, so expect it slower there)`,
   };
 }
 partial.finishedAt = new Date().toISOString();
