@@ -162,7 +162,8 @@ export function renderReport(results: BenchResults): string {
       "## Cold start",
       "",
       `Fresh Node processes, one after another, files in the page cache (median of ${modes.map((m) => `${m.runs.length} ${m.mode}`).join(", ")} runs). ` +
-        "Session creation and the first run are timed by wrapping `InferenceSession.create` in the probe process; the handler's own `initMs` log gives the rest." +
+        "Session creation and the first run are timed by wrapping `InferenceSession.create` in the probe process; the handler's own `initMs` log gives the rest " +
+        "(`npm run cold-start` measures the same path with other phase boundaries)." +
         (results.coldStart.bundleBuiltAt ? ` build/lambda built ${results.coldStart.bundleBuiltAt}${results.coldStart.bundleStale ? " (older than handler/ sources!)" : ""}.` : ""),
       "",
       table(["phase", ...modes.map((m) => (m.mode === "bundle" ? "build/lambda (bundle)" : "source (tsx)"))], phases.map(([key, label]) => [label, ...modes.map((m) => f(m.median[key], 0))])),
