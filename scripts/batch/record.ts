@@ -1,9 +1,7 @@
+import type { Prediction } from "../../handler/classifier.js";
 import { type InputItem, inputIdentity } from "./inputs.js";
 
-export interface Prediction {
-  label: string;
-  score: number;
-}
+export type { Prediction };
 
 export interface ModelId {
   name: string;
