@@ -42,6 +42,9 @@ export interface ServeChild {
 /** `npm start` on a free port in a child process with its own environment variables. */
 export async function startServeChild(env: Record<string, string>, args: string[] = []): Promise<ServeChild> {
   const child = spawnScript("scripts/serve.ts", ["--port", "0", ...args], env);
+  const killOnExit = () => child.kill("SIGKILL");
+  process.once("exit", killOnExit);
+  child.once("exit", () => process.off("exit", killOnExit));
   let output = "";
   const url = await new Promise<string>((resolve, reject) => {
     const onData = (chunk: Buffer) => {

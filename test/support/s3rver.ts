@@ -73,6 +73,10 @@ export class S3rverProcess {
       },
     );
     this.child = child;
+    // A test process that ends without afterAll (crash, timeout) must not leave the server behind.
+    const killOnExit = () => child.kill("SIGKILL");
+    process.once("exit", killOnExit);
+    child.once("exit", () => process.off("exit", killOnExit));
     this.port = await new Promise<number>((resolve, reject) => {
       let output = "";
       const onData = (chunk: Buffer) => {
