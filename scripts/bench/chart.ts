@@ -24,30 +24,30 @@ const colors = {
 
 const escape = (text: string) => text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 
-/** Median phase times per image as the bars of the chart: ours (stacked by phase), the floor, the peer. */
+/** Mean phase times per image (means add up, medians do not): ours (stacked by phase), the floor, the peer. */
 export function latencyBars(result: InProcessResult): { image: string; bars: Bar[] }[] {
-  const fill = result.tensorFill.p50;
+  const fill = result.tensorFill.mean;
   return result.images.map((image) => ({
     image: image.id,
     bars: [
       {
         label: "ours",
         segments: [
-          { label: "decode + resize", ms: Math.max(0, image.handler.decode.p50 - fill), color: colors.decode },
+          { label: "decode + resize", ms: Math.max(0, image.handler.decode.mean - fill), color: colors.decode },
           { label: "tensor fill", ms: fill, color: colors.fill },
-          { label: "inference", ms: image.handler.inference.p50, color: colors.inference },
-          { label: "parse + postprocess + JSON", ms: image.handler.parseAndPostprocess.p50, color: colors.parse },
-          { label: "respond + log", ms: image.handler.respondAndLog.p50, color: colors.respond },
+          { label: "inference", ms: image.handler.inference.mean, color: colors.inference },
+          { label: "parse + postprocess + JSON", ms: image.handler.parseAndPostprocess.mean, color: colors.parse },
+          { label: "respond + log", ms: image.handler.respondAndLog.mean, color: colors.respond },
         ],
       },
       {
         label: "floor",
         segments: [
-          { label: "bare sharp decode-to-224", ms: image.floorDecode.p50, color: colors.floorDecode },
-          { label: "bare session.run", ms: result.floorInference.p50, color: colors.floorInference },
+          { label: "bare sharp decode-to-224", ms: image.floorDecode.mean, color: colors.floorDecode },
+          { label: "bare session.run", ms: Math.max(0, image.floorEndToEnd.mean - image.floorDecode.mean), color: colors.floorInference },
         ],
       },
-      { label: "transformers.js", segments: [{ label: "transformers.js pipeline (total)", ms: image.peer.e2e.p50, color: colors.peer }] },
+      { label: "transformers.js", segments: [{ label: "transformers.js pipeline (total)", ms: image.peer.e2e.mean, color: colors.peer }] },
     ],
   }));
 }
@@ -61,7 +61,7 @@ export function latencySvg(result: InProcessResult, title: string): string {
   const barHeight = 16;
   const barGap = 4;
   const groupGap = 18;
-  const top = 46;
+  const top = 52;
   const maxMs = Math.max(...groups.flatMap((g) => g.bars.map((b) => b.segments.reduce((sum, s) => sum + s.ms, 0))));
   const step = [1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000].find((s) => maxMs / s <= 8) ?? 1000;
   const axisMax = Math.ceil(maxMs / step) * step;
@@ -116,7 +116,7 @@ export function latencySvg(result: InProcessResult, title: string): string {
     "<style>.group{font-size:12px;font-weight:bold}.bar,.value,.tick,.legend{font-size:11px}.grid{stroke:#ddd;stroke-width:1}.title{font-size:14px;font-weight:bold}.axis{font-size:11px}</style>",
     `<rect width="${width}" height="${height}" fill="white"/>`,
     `<text x="8" y="20" class="title">${escape(title)}</text>`,
-    `<text x="${left + plotWidth}" y="20" class="axis" text-anchor="end">median ms per image; hover a bar for its value</text>`,
+    `<text x="${left + plotWidth}" y="36" class="axis" text-anchor="end">mean ms per image; hover a bar for its value</text>`,
     ...ticks,
     ...parts,
     ...legend,

@@ -2,7 +2,6 @@
 import type { PhaseContext, PhaseMessage } from "./phase-protocol.js";
 
 const phases: Record<string, () => Promise<{ run(context: PhaseContext): Promise<unknown> }>> = {
-  "in-process": () => import("./phases/in-process.js"),
   floor: () => import("./phases/floor.js"),
   server: () => import("./phases/server.js"),
   profile: () => import("./phases/profile.js"),

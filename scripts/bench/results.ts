@@ -48,12 +48,15 @@ export function evaluateTargets(results: Omit<BenchResults, "targets">): Target[
   const ip = results.inProcess;
   const reference = ip?.images[0];
   if (ip && reference) {
-    const floor = ip.floorInference.p50 + reference.floorDecode.p50;
+    // The floor's own per-call sums (decode then session.run in one call), so both sides are medians of totals.
+    const floor = reference.floorEndToEnd.p50;
     const ratio = reference.handler.e2e.p50 / floor;
     targets.push({
       name: `Warm end-to-end ${reference.id} vs floor`,
       goal: "≤ 1.25 × (bare inference + bare decode-to-224)",
-      measured: `${fixed(reference.handler.e2e.p50, 2)} ms vs ${fixed(ip.floorInference.p50, 2)} + ${fixed(reference.floorDecode.p50, 2)} = ${fixed(floor, 2)} ms → ${fixed(ratio, 2)}×`,
+      measured:
+        `p50 ${fixed(reference.handler.e2e.p50, 2)} ms vs floor p50 ${fixed(floor, 2)} ms (bare decode + session.run per call; ` +
+        `medians apart: ${fixed(reference.floorDecode.p50, 2)} + ${fixed(ip.floorInference.p50, 2)}) → ${fixed(ratio, 2)}×`,
       met: ratio <= 1.25,
       ...(ratio > 1.25 ? { gap: `${fixed(ratio, 2)}× instead of ≤ 1.25× (${fixed(reference.handler.e2e.p50 - 1.25 * floor, 2)} ms over)` } : {}),
     });

@@ -1,27 +1,14 @@
-import { readFile } from "node:fs/promises";
-import { join } from "node:path";
-import { loadManifest } from "../../../handler/manifest.js";
-import { imageTensorLength, writeImageTensor } from "../../../handler/tensor-layout.js";
-import { timeBareDecode } from "../bare-decode.js";
-import { createBareSession, prefilledInput, timeRun } from "../bare-session.js";
-import { callHandler, type FunctionUrlHandler } from "../handler-call.js";
-import { loadPeer } from "../peer.js";
-import type { PhaseContext } from "../phase-protocol.js";
+import { loadavg } from "node:os";
+import { ContenderProcess } from "../contender-process.js";
+import type { ContenderName, ContenderSample } from "../contender-protocol.js";
+import type { LoadSample, PhaseContext } from "../phase-protocol.js";
 import { type Summary, summarize } from "../stats.js";
-
-const settle = () => new Promise((resolve) => setTimeout(resolve, 5));
-
-/** CPU time (all threads of this process, user + system) spent while `run` runs, in ms. */
-async function cpuMsOf(run: () => Promise<unknown>): Promise<number> {
-  const before = process.cpuUsage();
-  await run();
-  const used = process.cpuUsage(before);
-  return (used.user + used.system) / 1000;
-}
 
 export interface ImageMeasurements {
   id: string;
   floorDecode: Summary;
+  /** Per call: bare decode-to-224 + bare session.run, back to back in the floor process. */
+  floorEndToEnd: Summary;
   handler: {
     e2e: Summary;
     /** From the response timings: decode + resize + tensor fill. */
@@ -31,7 +18,7 @@ export interface ImageMeasurements {
     parseAndPostprocess: Summary;
     /** End to end minus the route's total: routing, response object, the request log line and metrics. */
     respondAndLog: Summary;
-    /** CPU time of the process's threads during the call (ORT workers and libvips included): less sensitive to load. */
+    /** CPU time of the handler's process (all threads: ORT workers, libvips) during the call. */
     cpu: Summary;
   };
   peer: { e2e: Summary; cpu: Summary };
@@ -42,127 +29,79 @@ export interface ImageMeasurements {
 export interface InProcessResult {
   threads: number;
   rounds: number;
+  /** Calls per contender, image and round (all recorded; each process is warmed up before the rounds). */
+  callsPerTurn: number;
   floorInference: Summary;
   /** writeImageTensor for one 224x224 image: the tensor-fill share of the handler's decode time. */
   tensorFill: Summary;
   images: ImageMeasurements[];
   handlerLoadMs: number;
   peerLoadMs: number;
+  load: LoadSample;
 }
 
+const settle = () => new Promise((resolve) => setTimeout(resolve, 5));
+
 /**
- * Our handler, the floor and the peer in one process, interleaved image by image and round by round, so that a
- * busy moment on the shared machine hits all three alike.
+ * Our handler, the floor and the peer, each in a process of its own (one model session per process, as in
+ * production: sessions sharing a process slow each other down), taking turns image by image and round by round,
+ * so that a busy moment on the shared machine hits all three alike.
  */
-export async function run(context: PhaseContext): Promise<InProcessResult> {
-  const manifest = await loadManifest(context.modelDir);
-  const { input } = manifest;
-  const modelBytes = await readFile(join(context.modelDir, manifest.file));
-  const images = await Promise.all(context.images.map(async (image) => ({ ...image, data: await readFile(image.path) })));
-
-  let started = performance.now();
-  const { handler } = (await import("../../../handler/index.js")) as unknown as { handler: FunctionUrlHandler };
-  const handlerLoadMs = performance.now() - started;
-  started = performance.now();
-  const peer = await loadPeer(context.workDir, context.modelDir, manifest, context.threads);
-  const peerLoadMs = performance.now() - started;
-  const bare = await createBareSession(modelBytes, context.threads);
-  const tensor = prefilledInput(input.layout, input.width, input.height);
-
-  const raster = Buffer.alloc(input.width * input.height * 3, 97);
-  const target = new Float32Array(imageTensorLength(input));
-  const fillOnce = () => {
-    const start = performance.now();
-    writeImageTensor({ pixels: raster, rowPixels: input.width, left: 0, top: 0 }, input, target, 0);
-    return performance.now() - start;
-  };
-
-  for (const image of images) {
-    for (let i = 0; i < 2; i++) {
-      await callHandler(handler, image.data, image.contentType);
-      await peer(image.data);
-      await timeBareDecode(image.data, input.width, input.height);
-    }
-  }
-  for (let i = 0; i < 3; i++) await timeRun(bare, input.name, tensor);
-  for (let i = 0; i < 50; i++) fillOnce();
-
-  const samples = images.map(() => ({
-    floorDecode: [] as number[],
-    e2e: [] as number[],
-    decode: [] as number[],
-    inference: [] as number[],
-    parse: [] as number[],
-    respond: [] as number[],
-    peer: [] as number[],
-    handlerCpu: [] as number[],
-    peerCpu: [] as number[],
-    ours: [] as { label: string; score: number }[],
-    theirs: [] as { label: string; score: number }[],
-  }));
-  const floorInference: number[] = [];
-  const tensorFill: number[] = [];
-
-  for (let round = 0; round < context.rounds; round++) {
-    for (const [index, image] of images.entries()) {
-      const into = samples[index]!;
-      const steps = [
-        async () => into.floorDecode.push(await timeBareDecode(image.data, input.width, input.height)),
-        async () => {
-          let sample!: Awaited<ReturnType<typeof callHandler>>;
-          into.handlerCpu.push(await cpuMsOf(async () => (sample = await callHandler(handler, image.data, image.contentType))));
-          into.e2e.push(sample.e2eMs);
-          into.decode.push(sample.decodeMs);
-          into.inference.push(sample.inferenceMs);
-          into.parse.push(Math.max(0, sample.routeTotalMs - sample.decodeMs - sample.inferenceMs));
-          into.respond.push(Math.max(0, sample.e2eMs - sample.routeTotalMs));
-          into.ours = sample.predictions;
-        },
-        async () => {
-          let sample!: Awaited<ReturnType<typeof peer>>;
-          into.peerCpu.push(await cpuMsOf(async () => (sample = await peer(image.data))));
-          into.peer.push(sample.e2eMs);
-          into.theirs = sample.predictions;
-        },
-        async () => floorInference.push(await timeRun(bare, input.name, tensor)),
-      ];
-      // Rotate the order every round so no contender always runs right after the same one.
-      // A pause between contenders lets the previous session's spinning ONNX Runtime workers go to sleep, so
-      // they do not steal the 2 cores from the next contender.
-      for (let s = 0; s < steps.length; s++) {
-        await settle();
-        await steps[(s + round + index) % steps.length]!();
+export async function measureInProcess(context: PhaseContext, env: NodeJS.ProcessEnv): Promise<InProcessResult> {
+  const before = loadavg();
+  const names: ContenderName[] = ["ours", "peer", "floor"];
+  const contenders: ContenderProcess[] = [];
+  try {
+    for (const name of names) contenders.push(await ContenderProcess.start(name, context, env));
+    const [ours, peer, floor] = contenders as [ContenderProcess, ContenderProcess, ContenderProcess];
+    const callsPerTurn = 2;
+    const samples = context.images.map(() => ({ ours: [] as ContenderSample[], peer: [] as ContenderSample[], floor: [] as ContenderSample[] }));
+    for (let round = 0; round < context.rounds; round++) {
+      for (let image = 0; image < context.images.length; image++) {
+        for (let k = 0; k < contenders.length; k++) {
+          // Rotate the order so no contender always runs right after the same one; the pause lets the previous
+          // process's spinning ONNX Runtime workers go to sleep.
+          const contender = contenders[(k + round + image) % contenders.length]!;
+          await settle();
+          samples[image]![contender.name].push(...(await contender.run(image, callsPerTurn)));
+        }
       }
-      tensorFill.push(fillOnce());
+      if (round % 5 === 4) process.stderr.write(`  in-process: round ${round + 1}/${context.rounds}\n`);
     }
-    if (round % 5 === 4) process.stderr.write(`  in-process: round ${round + 1}/${context.rounds}\n`);
-  }
-  await bare.release();
+    const tensorFill = await ours.fill(200);
 
-  return {
-    threads: context.threads,
-    rounds: context.rounds,
-    floorInference: summarize(floorInference),
-    tensorFill: summarize(tensorFill),
-    handlerLoadMs,
-    peerLoadMs,
-    images: images.map((image, index) => {
-      const s = samples[index]!;
-      return {
-        id: image.id,
-        floorDecode: summarize(s.floorDecode),
-        handler: {
-          e2e: summarize(s.e2e),
-          decode: summarize(s.decode),
-          inference: summarize(s.inference),
-          parseAndPostprocess: summarize(s.parse),
-          respondAndLog: summarize(s.respond),
-          cpu: summarize(s.handlerCpu),
-        },
-        peer: { e2e: summarize(s.peer), cpu: summarize(s.peerCpu) },
-        ours: s.ours,
-        theirs: s.theirs,
-      };
-    }),
-  };
+    const floorInference = samples.flatMap((s) => s.floor.map((sample) => sample.inferenceMs!));
+    return {
+      threads: context.threads,
+      rounds: context.rounds,
+      callsPerTurn,
+      floorInference: summarize(floorInference),
+      tensorFill: summarize(tensorFill),
+      handlerLoadMs: ours.loadMs,
+      peerLoadMs: peer.loadMs,
+      load: { before, after: loadavg() },
+      images: context.images.map((image, index) => {
+        const s = samples[index]!;
+        const pick = (list: ContenderSample[], field: (sample: ContenderSample) => number) => summarize(list.map(field));
+        return {
+          id: image.id,
+          floorDecode: pick(s.floor, (x) => x.decodeMs!),
+          floorEndToEnd: pick(s.floor, (x) => x.e2eMs),
+          handler: {
+            e2e: pick(s.ours, (x) => x.e2eMs),
+            decode: pick(s.ours, (x) => x.decodeMs!),
+            inference: pick(s.ours, (x) => x.inferenceMs!),
+            parseAndPostprocess: pick(s.ours, (x) => Math.max(0, x.routeTotalMs! - x.decodeMs! - x.inferenceMs!)),
+            respondAndLog: pick(s.ours, (x) => Math.max(0, x.e2eMs - x.routeTotalMs!)),
+            cpu: pick(s.ours, (x) => x.cpuMs),
+          },
+          peer: { e2e: pick(s.peer, (x) => x.e2eMs), cpu: pick(s.peer, (x) => x.cpuMs) },
+          ours: s.ours.at(-1)?.predictions ?? [],
+          theirs: s.peer.at(-1)?.predictions ?? [],
+        };
+      }),
+    };
+  } finally {
+    for (const contender of contenders) contender.stop();
+  }
 }
