@@ -91,7 +91,8 @@ export function renderReport(results: BenchResults): string {
       "",
       "The exported `handler` called with the function-URL event for `POST /classify` (raw image body, base64 as a function URL sends it). " +
         `Ours, the peer and the floor each run in a process of their own (one model session per process, as in production) and take turns: ` +
-        `${ip.callsPerTurn} calls per image per turn, ${ip.rounds} rounds, order rotated, after a warm-up of every image. ` +
+        `each turn is one unrecorded call (re-warming that process's caches after the others ran) and ${ip.callsPerTurn} recorded calls of one image; ` +
+        `${ip.rounds} rounds, order rotated, after a warm-up of every image. ` +
         "Split: *decode + resize* = the response's decode time minus *tensor fill* (`writeImageTensor` timed alone on a 224×224 raster); " +
         "*inference* from the response; *parse + post* = the route's total minus decode and inference (event parsing, base64, softmax, top-k, JSON); " +
         "*respond + log* = end to end minus the route's total (routing, the request log line, EMF metrics).",

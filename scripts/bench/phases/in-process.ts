@@ -29,7 +29,7 @@ export interface ImageMeasurements {
 export interface InProcessResult {
   threads: number;
   rounds: number;
-  /** Calls per contender, image and round (all recorded; each process is warmed up before the rounds). */
+  /** Recorded calls per contender, image and round (after one unrecorded call that re-warms the process's caches). */
   callsPerTurn: number;
   floorInference: Summary;
   /** writeImageTensor for one 224x224 image: the tensor-fill share of the handler's decode time. */
@@ -54,7 +54,7 @@ export async function measureInProcess(context: PhaseContext, env: NodeJS.Proces
   try {
     for (const name of names) contenders.push(await ContenderProcess.start(name, context, env));
     const [ours, peer, floor] = contenders as [ContenderProcess, ContenderProcess, ContenderProcess];
-    const callsPerTurn = 2;
+    const callsPerTurn = Number(process.env.BENCH_CALLS_PER_TURN ?? 3);
     const samples = context.images.map(() => ({ ours: [] as ContenderSample[], peer: [] as ContenderSample[], floor: [] as ContenderSample[] }));
     for (let round = 0; round < context.rounds; round++) {
       for (let image = 0; image < context.images.length; image++) {
@@ -63,7 +63,9 @@ export async function measureInProcess(context: PhaseContext, env: NodeJS.Proces
           // process's spinning ONNX Runtime workers go to sleep.
           const contender = contenders[(k + round + image) % contenders.length]!;
           await settle();
-          samples[image]![contender.name].push(...(await contender.run(image, callsPerTurn)));
+          // The first call of a turn only re-warms this process's caches after the others ran; it is not recorded.
+          const [, ...recorded] = await contender.run(image, callsPerTurn + 1);
+          samples[image]![contender.name].push(...recorded);
         }
       }
       if (round % 5 === 4) process.stderr.write(`  in-process: round ${round + 1}/${context.rounds}\n`);
