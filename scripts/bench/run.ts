@@ -21,11 +21,11 @@ import { renderReport } from "./report.js";
 import { type BenchResults, evaluateTargets } from "./results.js";
 import { runPhase } from "./run-phase.js";
 
-const usage = `Usage: npm run bench -- [--rounds N] [--cold-runs N] [--server-seconds S] [--threads N] [--skip PHASE,...] [--out DIR]
+const usage = `Usage: npm run bench -- [--rounds N] [--cold-runs N] [--server-seconds S] [--threads N] [--skip PHASE,...] [--out DIR] [--build]
 
 Phases: floor, in-process (handler + floor + transformers.js peer, interleaved), profile, cold-start, server.
 Writes DIR/results.json, DIR/REPORT.md and DIR/latency.svg (default DIR: bench). Needs model/ (npm run model:ensure)
-and, for the bundle's cold start, build/lambda (npm run build).`;
+and, for the bundle's cold start, build/lambda (npm run build, or --build to run it first).`;
 
 const { values } = parseArgs({
   options: {
@@ -36,6 +36,7 @@ const { values } = parseArgs({
     skip: { type: "string", default: "" },
     out: { type: "string", default: "bench" },
     model: { type: "string", default: "model" },
+    build: { type: "boolean", default: false },
     help: { type: "boolean", short: "h", default: false },
   },
 });
@@ -139,6 +140,10 @@ if (profileLoop) {
   }
 }
 
+if (values.build && !skip.has("cold-start-bundle")) {
+  log("npm run build …");
+  execFileSync("npm", ["run", "--silent", "build"], { stdio: ["ignore", "ignore", "inherit"] });
+}
 const bundleEntry = join(repoRoot, "build", "lambda", "index.mjs");
 const bundleStat = await stat(bundleEntry).catch(() => undefined);
 if (bundleStat) {
