@@ -223,7 +223,8 @@ export function renderReport(results: BenchResults): string {
       `The V8 CPU profiler (as \`node --cpu-prof\`, started after import and warm-up) on ${p.loop.iterations} handler calls with ${p.loop.image} (${f(p.loop.loopMs / p.loop.iterations, 2)} ms each under the profiler). ` +
         `The main thread was busy ${f(p.busyPercent, 1)}% of ${f(p.wallMs, 0)} ms. onnxruntime-node runs \`session.run\` synchronously on the main thread ` +
         "(its intra-op threads help), so inference shows as *onnxruntime-node (native)*; libvips decodes on the libuv pool while the main thread is *(idle)*. " +
-        "Native frames are named after their nearest JavaScript caller; *node: internals (native)* includes the profiler's own `dispatch`.",
+        "Native frames are named after their nearest JavaScript caller, as V8 attributes them (sharp's completion callbacks land on the `sharp.pipeline` call, " +
+        "whose synchronous part alone takes about 0.1 ms); *node: internals (native)* includes the profiler's own `dispatch`.",
       "",
       table(["self time by origin", "ms", "% of wall"], p.byOrigin.slice(0, 10).map((o) => [o.origin, f(o.selfMs, 1), f(o.selfPercent, 1)])),
       "",
