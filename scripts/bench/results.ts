@@ -61,7 +61,11 @@ export function evaluateTargets(results: Omit<BenchResults, "targets">): Target[
       ...(ratio > 1.25 ? { gap: `${fixed(ratio, 2)}× instead of ≤ 1.25× (${fixed(reference.handler.e2e.p50 - 1.25 * floor, 2)} ms over)` } : {}),
     });
 
-    const ratios = ip.images.map((image) => ({ id: image.id, speedup: image.peer.e2e.p50 / image.handler.e2e.p50 }));
+    const ratios = ip.images.map((image) => ({
+      id: image.id,
+      speedup: image.peer.e2e.p50 / image.handler.e2e.p50,
+      bestPossible: image.peer.e2e.p50 / image.floorEndToEnd.p50,
+    }));
     const slowest = ratios.reduce((a, b) => (b.speedup < a.speedup ? b : a));
     const disagreements = ip.images.filter((image) => image.ours[0]?.label !== image.theirs[0]?.label).map((image) => image.id);
     const fastEnough = slowest.speedup >= 1.5;
@@ -69,11 +73,20 @@ export function evaluateTargets(results: Omit<BenchResults, "targets">): Target[
       name: "Faster than transformers.js, same top-1",
       goal: "≥ 1.5× faster on every image, same top-1 on every image",
       measured:
-        `${ratios.map((r) => `${r.id} ${fixed(r.speedup, 2)}×`).join(", ")}; top-1 ` +
+        `${ratios.map((r) => `${r.id} ${fixed(r.speedup, 3)}×`).join(", ")}; top-1 ` +
         (disagreements.length ? `differs on ${disagreements.join(", ")}` : `agrees on all ${ip.images.length}`),
       met: fastEnough && disagreements.length === 0,
       ...(!fastEnough || disagreements.length
-        ? { gap: [!fastEnough ? `${slowest.id} only ${fixed(slowest.speedup, 2)}×` : "", disagreements.length ? `top-1 flips on ${disagreements.join(", ")}` : ""].filter(Boolean).join("; ") }
+        ? {
+            gap: [
+              ...ratios
+                .filter((r) => r.speedup < 1.5)
+                .map((r) => `${r.id} ${fixed(r.speedup, 3)}× (the bare floor itself is ${fixed(r.bestPossible, 2)}× faster than the peer)`),
+              disagreements.length ? `top-1 flips on ${disagreements.join(", ")}` : "",
+            ]
+              .filter(Boolean)
+              .join("; "),
+          }
         : {}),
     });
 

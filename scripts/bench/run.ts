@@ -3,7 +3,7 @@
  * fixed generated image set; writes bench/results.json, bench/REPORT.md and bench/latency.svg. A benchmark, not a test.
  */
 import { execFileSync } from "node:child_process";
-import { copyFile, mkdir, readdir, stat, writeFile } from "node:fs/promises";
+import { copyFile, mkdir, readdir, readFile, stat, writeFile } from "node:fs/promises";
 import { cpus, loadavg, tmpdir, totalmem } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
@@ -21,11 +21,12 @@ import { renderReport } from "./report.js";
 import { type BenchResults, evaluateTargets } from "./results.js";
 import { runPhase } from "./run-phase.js";
 
-const usage = `Usage: npm run bench -- [--rounds N] [--cold-runs N] [--server-seconds S] [--threads N] [--skip PHASE,...] [--out DIR] [--build]
+const usage = `Usage: npm run bench -- [--rounds N] [--cold-runs N] [--server-seconds S] [--threads N] [--skip PHASE,...] [--out DIR] [--build] [--report-only]
 
 Phases: floor, in-process (handler + floor + transformers.js peer, interleaved), profile, cold-start, server.
 Writes DIR/results.json, DIR/REPORT.md and DIR/latency.svg (default DIR: bench). Needs model/ (npm run model:ensure)
-and, for the bundle's cold start, build/lambda (npm run build, or --build to run it first).`;
+and, for the bundle's cold start, build/lambda (npm run build, or --build to run it first).
+--report-only re-renders REPORT.md and latency.svg from an existing DIR/results.json without measuring.`;
 
 const { values } = parseArgs({
   options: {
@@ -37,6 +38,7 @@ const { values } = parseArgs({
     out: { type: "string", default: "bench" },
     model: { type: "string", default: "model" },
     build: { type: "boolean", default: false },
+    "report-only": { type: "boolean", default: false },
     help: { type: "boolean", short: "h", default: false },
   },
 });
@@ -47,6 +49,22 @@ if (values.help) {
 
 const repoRoot = resolve(".");
 const outDir = resolve(values.out);
+
+async function writeOutputs(results: BenchResults): Promise<void> {
+  await writeFile(join(outDir, "results.json"), `${JSON.stringify(results, null, 2)}\n`);
+  await writeFile(join(outDir, "REPORT.md"), renderReport(results));
+  if (results.inProcess) {
+    const title = `Warm latency by phase, mean ms (${results.finishedAt.slice(0, 16)}Z, ${results.threads} threads)`;
+    await writeFile(join(outDir, "latency.svg"), latencySvg(results.inProcess, title));
+  }
+}
+
+if (values["report-only"]) {
+  const stored = JSON.parse(await readFile(join(outDir, "results.json"), "utf8")) as BenchResults;
+  const { targets: _old, ...measured } = stored;
+  await writeOutputs({ ...measured, targets: evaluateTargets(measured) });
+  process.exit(0);
+}
 const modelDir = resolve(values.model);
 const skip = new Set(values.skip.split(",").filter(Boolean));
 const threads = Number(values.threads);
@@ -176,11 +194,7 @@ partial.finishedAt = new Date().toISOString();
 partial.durationS = Math.round((performance.now() - started) / 100) / 10;
 const results: BenchResults = { ...partial, targets: evaluateTargets(partial) };
 
-await writeFile(join(outDir, "results.json"), `${JSON.stringify(results, null, 2)}\n`);
-await writeFile(join(outDir, "REPORT.md"), renderReport(results));
-if (results.inProcess) {
-  await writeFile(join(outDir, "latency.svg"), latencySvg(results.inProcess, `Warm latency by phase, mean ms (${results.finishedAt.slice(0, 16)}Z, ${threads} threads)`));
-}
+await writeOutputs(results);
 
 log(`\nbench: ${results.durationS} s; wrote ${join(values.out, "results.json")}, REPORT.md, latency.svg`);
 for (const target of results.targets) {
