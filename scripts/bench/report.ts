@@ -23,7 +23,8 @@ export function renderReport(results: BenchResults): string {
       `Model ${results.model.name} ${results.model.version} (${results.model.input}), ${results.threads} ONNX Runtime intra-op threads, ` +
       `${results.rounds} interleaved rounds. Times are milliseconds; p50 unless stated.`,
     "",
-    `Load average (1/5/15 min) around each phase — the machine's 2 cores may be shared, so higher load means noisier, slower numbers: ` +
+    `Load average (1/5/15 min) around each phase — the bench itself keeps up to 2 threads busy (a load of about 2); ` +
+      `anything above that is other work sharing the 2 cores, which makes the numbers slower and noisier: ` +
       Object.entries(results.load)
         .map(([phase, load]) => `${phase} ${loadText(load)}`)
         .join("; ") +

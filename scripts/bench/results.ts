@@ -123,7 +123,7 @@ export function evaluateTargets(results: Omit<BenchResults, "targets">): Target[
     targets.push({
       name: "Steady RSS per execution environment",
       goal: "≤ 300 MB",
-      measured: `steady ${steady} MB, peak ${peak} MB (under load, ${server.runs.map((r) => `c${r.concurrency}`).join("/")})`,
+      measured: `steady ${steady} MB, peak ${peak} MB (while serving at ${server.runs.map((r) => `concurrency ${r.concurrency}`).join(" and ")})`,
       met: steady <= 300,
       ...(steady > 300 ? { gap: `${steady - 300} MB over` } : {}),
     });
