@@ -93,12 +93,22 @@ export function evaluateTargets(results: Omit<BenchResults, "targets">): Target[
     const large = ip.images.find((image) => image.id === "jpeg-4032x3024");
     if (large) {
       const ratio = large.handler.e2e.p50 / reference.handler.e2e.p50;
+      const floorRatio = large.floorEndToEnd.p50 / reference.floorEndToEnd.p50;
       targets.push({
         name: "4032×3024 JPEG vs 640×480 (shrink-on-load)",
         goal: "≤ 3 × the 640×480 end-to-end time",
-        measured: `${fixed(large.handler.e2e.p50, 2)} ms vs ${fixed(reference.handler.e2e.p50, 2)} ms → ${fixed(ratio, 2)}×`,
+        measured:
+          `${fixed(large.handler.e2e.p50, 2)} ms vs ${fixed(reference.handler.e2e.p50, 2)} ms → ${fixed(ratio, 2)}× ` +
+          `(the floor's own ratio: ${fixed(large.floorEndToEnd.p50, 2)} / ${fixed(reference.floorEndToEnd.p50, 2)} ms = ${fixed(floorRatio, 2)}×)`,
         met: ratio <= 3,
-        ...(ratio > 3 ? { gap: `${fixed(ratio, 2)}× instead of ≤ 3×` } : {}),
+        ...(ratio > 3
+          ? {
+              gap:
+                `${fixed(ratio, 2)}× instead of ≤ 3×: even with shrink-on-load libjpeg-turbo must entropy-decode all ` +
+                `${fixed((results.images.find((image) => image.id === large.id)?.bytes ?? Number.NaN) / 1e6, 1)} MB of the large file (bare decode-to-224 ${fixed(large.floorDecode.p50, 1)} ms vs ` +
+                `${fixed(reference.floorDecode.p50, 1)} ms for the small one)`,
+            }
+          : {}),
       });
     }
   }
