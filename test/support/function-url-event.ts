@@ -1,4 +1,5 @@
 import type { APIGatewayProxyEventV2, Context } from "aws-lambda";
+import { buildFunctionUrlEvent } from "../../scripts/serve/event.js";
 
 /** An HTTP request as a client sends it, before a function URL turns it into an event. */
 export interface FunctionUrlRequest {
@@ -11,93 +12,31 @@ export interface FunctionUrlRequest {
   sourceIp?: string;
 }
 
-/** Content types a function URL passes as text; every other body arrives base64-encoded. */
-export function isTextContentType(contentType: string | undefined): boolean {
-  const type = (contentType ?? "").split(";")[0]!.trim().toLowerCase();
-  return (
-    type.startsWith("text/") ||
-    type === "application/json" ||
-    type.endsWith("+json") ||
-    type === "application/xml" ||
-    type.endsWith("+xml") ||
-    type === "application/javascript" ||
-    type === "application/x-www-form-urlencoded"
-  );
-}
-
 let requestCounter = 0;
 
 /**
- * The payload v2.0 event a Lambda function URL would send for `request`: lowercased header names, repeated headers and
- * query values comma-joined, cookies split out, a body that is text for text content types and base64 otherwise.
+ * The payload v2.0 event a Lambda function URL would send for `request`, built by the local server's own event
+ * builder, so handler tests and `npm start` see the same event shape (header joining, cookies, text or base64 body).
  */
 export function functionUrlEvent(request: FunctionUrlRequest): APIGatewayProxyEventV2 {
-  const method = (request.method ?? "GET").toUpperCase();
-  const target = request.path ?? "/";
-  const queryStart = target.indexOf("?");
-  const rawPath = queryStart < 0 ? target : target.slice(0, queryStart);
-  const rawQueryString = queryStart < 0 ? "" : target.slice(queryStart + 1);
-
-  const headers: Record<string, string> = {};
-  let cookies: string[] | undefined;
+  const headers: Record<string, string[]> = {};
   for (const [name, value] of Object.entries(request.headers ?? {})) {
     const key = name.toLowerCase();
-    const values = typeof value === "string" ? [value] : [...value];
-    if (key === "cookie") {
-      cookies = [...(cookies ?? []), ...values.flatMap((v) => v.split(";").map((c) => c.trim()))];
-      continue;
-    }
-    headers[key] = headers[key] === undefined ? values.join(",") : `${headers[key]},${values.join(",")}`;
+    headers[key] = [...(headers[key] ?? []), ...(typeof value === "string" ? [value] : value)];
   }
-
-  let queryStringParameters: Record<string, string> | undefined;
-  if (rawQueryString) {
-    queryStringParameters = {};
-    for (const [key, value] of new URLSearchParams(rawQueryString)) {
-      queryStringParameters[key] = key in queryStringParameters ? `${queryStringParameters[key]},${value}` : value;
-    }
-  }
-
-  const requestId = `test-${++requestCounter}-${Date.now().toString(36)}`;
-  const now = new Date();
-  const event: APIGatewayProxyEventV2 = {
-    version: "2.0",
-    routeKey: "$default",
-    rawPath,
-    rawQueryString,
-    headers,
-    requestContext: {
-      accountId: "anonymous",
-      apiId: "local0000000000000000000000000000",
-      domainName: "local0000000000000000000000000000.lambda-url.us-east-1.on.aws",
-      domainPrefix: "local0000000000000000000000000000",
-      http: {
-        method,
-        path: rawPath,
-        protocol: "HTTP/1.1",
-        sourceIp: request.sourceIp ?? "127.0.0.1",
-        userAgent: headers["user-agent"] ?? "",
-      },
-      requestId,
-      routeKey: "$default",
-      stage: "$default",
-      time: now.toUTCString(),
-      timeEpoch: now.getTime(),
+  const body = typeof request.body === "string" ? Buffer.from(request.body, "utf8") : request.body;
+  return buildFunctionUrlEvent(
+    {
+      method: (request.method ?? "GET").toUpperCase(),
+      target: request.path ?? "/",
+      httpVersion: "1.1",
+      headers,
+      sourceIp: request.sourceIp ?? "127.0.0.1",
+      localPort: 0,
+      ...(body === undefined ? {} : { body }),
     },
-    isBase64Encoded: false,
-  };
-  if (cookies) event.cookies = cookies;
-  if (queryStringParameters) event.queryStringParameters = queryStringParameters;
-  if (request.body !== undefined && request.body.length > 0) {
-    const bytes = typeof request.body === "string" ? Buffer.from(request.body, "utf8") : Buffer.from(request.body);
-    if (isTextContentType(headers["content-type"])) {
-      event.body = bytes.toString("utf8");
-    } else {
-      event.body = bytes.toString("base64");
-      event.isBase64Encoded = true;
-    }
-  }
-  return event;
+    { requestId: `test-${++requestCounter}-${Date.now().toString(36)}`, receivedAt: new Date(), urlId: "local0000000000000000000000000000" },
+  );
 }
 
 /** A Lambda context with the fields the handler reads. */
