@@ -1,11 +1,12 @@
 import { readdir, readFile, stat } from "node:fs/promises";
-import { extname, join, resolve } from "node:path";
+import { join, resolve } from "node:path";
 import { GetObjectCommand, paginateListObjectsV2, type S3Client } from "@aws-sdk/client-s3";
+import { acceptedMimeTypes } from "../../handler/image-formats.js";
+import { contentTypeForFile } from "../invoke/content-type.js";
 import type { S3Location } from "./s3.js";
 
-export const IMAGE_EXTENSIONS = new Set([".jpg", ".jpeg", ".png", ".webp", ".gif", ".avif", ".tif", ".tiff"]);
-
-export const isImageName = (name: string) => IMAGE_EXTENSIONS.has(extname(name).toLowerCase());
+/** A name whose extension maps to a format the handler decodes (.jpg, .png, .tif, ...). */
+const isImageName = (name: string) => acceptedMimeTypes.includes(contentTypeForFile(name));
 
 /** One input of a batch run; `version` (ETag or mtime) tells two states of the same object apart. */
 export type InputItem =
