@@ -8,10 +8,10 @@ import { softmax } from "../handler/scores.js";
 import {
   channelMeanLogitsModel,
   channelMeanSoftmaxModel,
-  knownPixels,
   referenceSoftmax,
   writeModelDir,
 } from "./support/channel-mean-models.js";
+import { knownPixels } from "./support/test-images.js";
 
 const IMAGENET = { scale: 1 / 255, mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] };
 

@@ -5,6 +5,7 @@ import * as ort from "onnxruntime-node";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { defaultModelDir } from "../scripts/model/model-dir.js";
+import { knownPixels } from "./support/test-images.js";
 
 // The converted ONNX network against nsfwjs itself (pure-JS tfjs CPU backend, same bundled weights), on the same pixels.
 const SIZE = 224;
@@ -20,16 +21,6 @@ function gradient(): Uint8Array {
       pixels[i + 1] = Math.round((y / (SIZE - 1)) * 255);
       pixels[i + 2] = Math.round(((x + y) / (2 * (SIZE - 1))) * 255);
     }
-  return pixels;
-}
-
-function seededNoise(seed: number): Uint8Array {
-  const pixels = new Uint8Array(SIZE * SIZE * 3);
-  let state = seed >>> 0;
-  for (let i = 0; i < pixels.length; i++) {
-    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
-    pixels[i] = state >>> 24;
-  }
   return pixels;
 }
 
@@ -81,7 +72,7 @@ describe("default model (nsfwjs MobileNetV2 → ONNX) against nsfwjs on tfjs CPU
     nsfwjs = await load("MobileNetV2");
     inputs.push(
       { name: "gradient", pixels: gradient() },
-      { name: "seeded noise", pixels: seededNoise(20260127) },
+      { name: "seeded noise", pixels: knownPixels(SIZE * SIZE * 3, 20260127) },
       { name: "solid skin tone", pixels: solid([224, 172, 140]) },
       { name: "sharp-rendered drawing", pixels: await sharpDrawing() },
     );

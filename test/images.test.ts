@@ -1,4 +1,3 @@
-import { crc32, deflateSync } from "node:zlib";
 import fc from "fast-check";
 import sharp, { type Sharp } from "sharp";
 import { describe, expect, it } from "vitest";
@@ -6,7 +5,8 @@ import { ClientError } from "../handler/errors.js";
 import { acceptedFormats, imageTensorLength, preprocessInto, sniffImageFormat } from "../handler/images.js";
 import { type ModelInput, parseManifestFile } from "../handler/manifest.js";
 import { writeImageTensor } from "../handler/tensor-layout.js";
-import { knownPixels } from "./support/channel-mean-models.js";
+import { pngFile } from "./support/crafted-images.js";
+import { knownPixels } from "./support/test-images.js";
 
 const IMAGENET = { scale: 1 / 255, mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] };
 
@@ -327,25 +327,7 @@ describe("rejections", () => {
   });
 
   it("rejects a header claiming 100000 x 100000 pixels as IMAGE_TOO_LARGE without decoding it", async () => {
-    const chunk = (type: string, data: Buffer) => {
-      const body = Buffer.concat([Buffer.from(type, "latin1"), data]);
-      const length = Buffer.alloc(4);
-      length.writeUInt32BE(data.length);
-      const crc = Buffer.alloc(4);
-      crc.writeUInt32BE(crc32(body));
-      return Buffer.concat([length, body, crc]);
-    };
-    const header = Buffer.alloc(13);
-    header.writeUInt32BE(100_000, 0);
-    header.writeUInt32BE(100_000, 4);
-    header[8] = 8; // bit depth
-    header[9] = 2; // RGB
-    const bomb = Buffer.concat([
-      Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-      chunk("IHDR", header),
-      chunk("IDAT", deflateSync(Buffer.alloc(1000))),
-      chunk("IEND", Buffer.alloc(0)),
-    ]);
+    const bomb = pngFile({ width: 100_000, height: 100_000, scanlines: Buffer.alloc(1000) });
     expect((await rejection(preprocess(bomb, input))).code).toBe("IMAGE_TOO_LARGE");
   });
 

@@ -62,17 +62,6 @@ export async function writeModelDir(
   return dir;
 }
 
-/** Deterministic pseudo-random bytes (LCG) for test images with exactly known pixels. */
-export function knownPixels(length: number, seed = 1): Uint8Array {
-  const out = new Uint8Array(length);
-  let state = seed >>> 0;
-  for (let i = 0; i < length; i++) {
-    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
-    out[i] = state >>> 24;
-  }
-  return out;
-}
-
 /** Numerically plain softmax for expected values. */
 export function referenceSoftmax(values: number[]): number[] {
   const max = Math.max(...values);

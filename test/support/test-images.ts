@@ -12,15 +12,21 @@ export const mediaTypeOf: Record<TestImageFormat, string> = {
   tiff: "image/tiff",
 };
 
-/** Deterministic noise, so images are not trivially compressible and each seed gives other predictions. */
-export function noisePixels(width: number, height: number, seed = 1): Buffer {
-  const pixels = Buffer.alloc(width * height * 3);
-  let state = seed >>> 0 || 1;
-  for (let i = 0; i < pixels.length; i++) {
+/** Deterministic pseudo-random bytes (LCG) for test images with exactly known pixels. */
+export function knownPixels(length: number, seed = 1): Uint8Array {
+  const out = new Uint8Array(length);
+  let state = seed >>> 0;
+  for (let i = 0; i < length; i++) {
     state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
-    pixels[i] = state >>> 24;
+    out[i] = state >>> 24;
   }
-  return pixels;
+  return out;
+}
+
+/** Deterministic RGB noise, so images are not trivially compressible and each seed gives other predictions. */
+export function noisePixels(width: number, height: number, seed = 1): Buffer {
+  const pixels = knownPixels(width * height * 3, seed >>> 0 || 1);
+  return Buffer.from(pixels.buffer, pixels.byteOffset, pixels.byteLength);
 }
 
 /** A small noise image encoded in `format`. */
