@@ -4,18 +4,19 @@ import { createHandler, type FunctionUrlHandler } from "../handler/app.js";
 import { Classifier, type Prediction } from "../handler/classifier.js";
 import { loadConfig } from "../handler/config.js";
 import { type ErrorCode, errorStatus } from "../handler/errors.js";
+import { acceptedFormats, type ImageFormat } from "../handler/image-formats.js";
 import { Telemetry } from "../handler/telemetry.js";
 import { type FunctionUrlRequest, functionUrlEvent, lambdaContext } from "./support/function-url-event.js";
 import { type CallResult, callHandler, postImage, postJson } from "./support/handler-calls.js";
-import { imageFormats, mediaTypeOf, multipartBody, testImage, type TestImageFormat } from "./support/test-images.js";
+import { imageFormats, multipartBody, testImage } from "./support/test-images.js";
 
 const config = loadConfig({ ...process.env, MODEL_DIR: undefined, TOP_K_DEFAULT: "3" });
 let classifier: Classifier;
 let handler: FunctionUrlHandler;
 let labelCount: number;
-const images = {} as Record<TestImageFormat, Buffer>;
+const images = {} as Record<ImageFormat, Buffer>;
 /** Predictions over all labels for each format, from the raw-body route; other routes must give the same. */
-const expected = {} as Record<TestImageFormat, Prediction[]>;
+const expected = {} as Record<ImageFormat, Prediction[]>;
 
 beforeAll(async () => {
   classifier = await Classifier.load(config.modelDir, { threads: 1, maxPixels: config.maxImagePixels, warmup: false });
@@ -50,7 +51,7 @@ function expectSuccess(result: CallResult): void {
 
 describe("POST /classify with one image", () => {
   it.each(imageFormats)("classifies a raw %s body over all labels; the scores sum to 1", async (format) => {
-    const result = await postImage(handler, images[format], mediaTypeOf[format], allLabels());
+    const result = await postImage(handler, images[format], acceptedFormats[format], allLabels());
     expectSuccess(result);
     expectDistribution(result.json.predictions);
     expected[format] = result.json.predictions;
@@ -102,7 +103,7 @@ describe("POST /classify with one image", () => {
 
 describe("batches", () => {
   it("classifies every format in one multipart form; each result matches the single-image answer", async () => {
-    const form = await multipartBody(imageFormats.map((format) => ({ bytes: images[format], type: mediaTypeOf[format] })));
+    const form = await multipartBody(imageFormats.map((format) => ({ bytes: images[format], type: acceptedFormats[format] })));
     const result = await postImage(handler, form.body, form.contentType, allLabels());
     expectSuccess(result);
     expect(result.json.predictions).toBeUndefined();

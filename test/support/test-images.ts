@@ -1,16 +1,8 @@
 import sharp from "sharp";
+import { acceptedFormats, type ImageFormat } from "../../handler/image-formats.js";
 
-export const imageFormats = ["jpeg", "png", "webp", "gif", "avif", "tiff"] as const;
-export type TestImageFormat = (typeof imageFormats)[number];
-
-export const mediaTypeOf: Record<TestImageFormat, string> = {
-  jpeg: "image/jpeg",
-  png: "image/png",
-  webp: "image/webp",
-  gif: "image/gif",
-  avif: "image/avif",
-  tiff: "image/tiff",
-};
+/** Every format the handler accepts, so a format added there is tested on every route here. */
+export const imageFormats = Object.keys(acceptedFormats) as ImageFormat[];
 
 /** Deterministic pseudo-random bytes (LCG) for test images with exactly known pixels. */
 export function knownPixels(length: number, seed = 1): Uint8Array {
@@ -30,7 +22,7 @@ export function noisePixels(width: number, height: number, seed = 1): Buffer {
 }
 
 /** A small noise image encoded in `format`. */
-export async function testImage(format: TestImageFormat, width = 48, height = 32, seed = 1): Promise<Buffer> {
+export async function testImage(format: ImageFormat, width = 48, height = 32, seed = 1): Promise<Buffer> {
   const image = sharp(noisePixels(width, height, seed), { raw: { width, height, channels: 3 } });
   return image.toFormat(format, format === "avif" ? { effort: 0 } : {}).toBuffer();
 }
