@@ -3,7 +3,8 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { CreateBucketCommand, S3Client } from "@aws-sdk/client-s3";
+import { CreateBucketCommand, type S3Client } from "@aws-sdk/client-s3";
+import { createS3Client } from "../../handler/s3-client.js";
 
 const s3rverBin = createRequire(import.meta.url).resolve("s3rver/bin/s3rver.js");
 
@@ -42,15 +43,9 @@ export class S3rverProcess {
     return s3rverEnv(this.endpoint);
   }
 
+  /** A client set up the way the handler and the batch tool set theirs up from the environment. */
   client(): S3Client {
-    return new S3Client({
-      endpoint: this.endpoint,
-      region: "us-east-1",
-      credentials: { accessKeyId: "S3RVER", secretAccessKey: "S3RVER" },
-      forcePathStyle: true,
-      requestChecksumCalculation: "WHEN_REQUIRED",
-      responseChecksumValidation: "WHEN_REQUIRED",
-    });
+    return createS3Client({ region: "us-east-1", credentials: { accessKeyId: "S3RVER", secretAccessKey: "S3RVER" } }, this.env);
   }
 
   async createBucket(name: string): Promise<void> {
