@@ -1,4 +1,3 @@
-import { spawn } from "node:child_process";
 import { once } from "node:events";
 import { fileURLToPath } from "node:url";
 import sharp from "sharp";
@@ -6,11 +5,11 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildFunctionUrlEvent } from "../scripts/serve/event.js";
 import { parseServeOptions } from "../scripts/serve/options.js";
 import { type LocalFunctionUrl, startLocalFunctionUrl } from "../scripts/serve/server.js";
+import { announcedFunctionUrl, spawnScript } from "./support/processes.js";
 import { rawRequest } from "./support/raw-http.js";
 
 const echoHandler = fileURLToPath(new URL("./support/echo-handler.ts", import.meta.url));
 const realHandler = fileURLToPath(new URL("../handler/index.ts", import.meta.url));
-const serveCli = fileURLToPath(new URL("../scripts/serve.ts", import.meta.url));
 
 const reportPattern =
   /^REPORT RequestId: ([0-9a-f-]{36})\tDuration: (\d+\.\d{2}) ms\tBilled Duration: (\d+) ms\tMemory Size: (\d+) MB\tMax Memory Used: (\d+) MB(?:\tInit Duration: (\d+\.\d{2}) ms)?(?:\tStatus: (\w+))?(?:\tError Type: ([\w.]+))?$/;
@@ -407,22 +406,10 @@ describe("local function URL: execution environments", () => {
   });
 
   it("npm start's script exits 0 on SIGTERM after answering the request in flight", async () => {
-    const child = spawn(process.execPath, ["--import", "tsx", serveCli, "--port", "0", "--handler", echoHandler], {
-      env: { ...process.env, POWERTOOLS_LOG_LEVEL: "SILENT" },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stderr = "";
-    child.stderr.setEncoding("utf8");
-    const url = await new Promise<string>((resolve, reject) => {
-      child.stderr.on("data", (chunk: string) => {
-        stderr += chunk;
-        const match = /Local function URL: (http:\/\/\S+)/.exec(stderr);
-        if (match) resolve(match[1]!);
-      });
-      child.once("exit", (code) => reject(new Error(`exited early (${code}): ${stderr}`)));
-    });
+    const child = spawnScript("scripts/serve.ts", ["--port", "0", "--handler", echoHandler], { POWERTOOLS_LOG_LEVEL: "SILENT" });
+    const url = await announcedFunctionUrl(child);
     let stdout = "";
-    child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
+    child.stdout!.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
     const inFlight = rawRequest(`${url}/?delay=700`);
     await new Promise((resolve) => setTimeout(resolve, 250));
     child.kill("SIGTERM");

@@ -34,6 +34,22 @@ export function collect(child: ChildProcess): Promise<CliResult> {
 export const runBatchCli = (args: string[], env: Record<string, string> = {}) =>
   collect(spawnScript("scripts/batch-score.ts", args, env));
 
+/**
+ * The URL a `scripts/serve.ts` child announces on stderr once it listens; rejects with its output if it exits first.
+ * Keeps reading stderr afterwards, so the child never blocks on a full pipe.
+ */
+export function announcedFunctionUrl(child: ChildProcess): Promise<string> {
+  let stderr = "";
+  return new Promise<string>((resolve, reject) => {
+    child.stderr!.on("data", (chunk: Buffer) => {
+      stderr += chunk.toString();
+      const match = /Local function URL: (http:\/\/\S+)/.exec(stderr);
+      if (match) resolve(match[1]!);
+    });
+    child.once("exit", (code) => reject(new Error(`the local server exited with ${code}: ${stderr}`)));
+  });
+}
+
 export interface ServeChild {
   url: string;
   stop(): Promise<void>;
@@ -45,17 +61,8 @@ export async function startServeChild(env: Record<string, string>, args: string[
   const killOnExit = () => child.kill("SIGKILL");
   process.once("exit", killOnExit);
   child.once("exit", () => process.off("exit", killOnExit));
-  let output = "";
-  const url = await new Promise<string>((resolve, reject) => {
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      const match = /Local function URL: (http:\/\/\S+)/.exec(output);
-      if (match) resolve(match[1]!.replace(/\/$/, ""));
-    };
-    child.stderr!.on("data", onData);
-    child.stdout!.on("data", onData);
-    child.once("exit", (code) => reject(new Error(`the local server exited with ${code}: ${output}`)));
-  });
+  child.stdout!.resume();
+  const url = (await announcedFunctionUrl(child)).replace(/\/$/, "");
   return {
     url,
     stop: () =>
