@@ -7,6 +7,7 @@ import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildLambda, bundleFile, defaultOutDir, handlerExport, projectDir, type BuildLambdaResult } from "../scripts/build/build-lambda.js";
 import { lambdaGlibc, listNativeBinaries } from "../scripts/build/native-binaries.js";
+import { functionUrlEvent } from "./support/function-url-event.js";
 
 const run = promisify(execFile);
 
@@ -32,34 +33,15 @@ for (const [i, event] of events.entries()) {
 process.stdout.write("\\nRESULT " + JSON.stringify({ resolved, responses }) + "\\n");
 `;
 
-/** A function-URL request (payload format 2.0), as AWS delivers it. */
-function functionUrlEvent(method: string, path: string, body?: { bytes: Uint8Array; contentType: string }) {
-  const now = new Date();
-  return {
-    version: "2.0",
-    routeKey: "$default",
-    rawPath: path,
-    rawQueryString: "",
-    headers: {
-      host: "abc123.lambda-url.eu-west-1.on.aws",
-      "user-agent": "bundle-test",
-      ...(body ? { "content-type": body.contentType, "content-length": String(body.bytes.byteLength) } : {}),
-    },
-    requestContext: {
-      accountId: "anonymous",
-      apiId: "abc123",
-      domainName: "abc123.lambda-url.eu-west-1.on.aws",
-      domainPrefix: "abc123",
-      http: { method, path, protocol: "HTTP/1.1", sourceIp: "198.51.100.7", userAgent: "bundle-test" },
-      requestId: `url-${method}-${path}`,
-      routeKey: "$default",
-      stage: "$default",
-      time: now.toUTCString(),
-      timeEpoch: now.getTime(),
-    },
-    ...(body ? { body: Buffer.from(body.bytes).toString("base64"), isBase64Encoded: true } : { isBase64Encoded: false }),
-  };
-}
+/** A function-URL request (payload format 2.0) posting `bytes` as image/jpeg, as AWS delivers it. */
+const postJpeg = (bytes: Uint8Array) =>
+  functionUrlEvent({
+    method: "POST",
+    path: "/classify",
+    headers: { host: "abc123.lambda-url.eu-west-1.on.aws", "user-agent": "bundle-test", "content-type": "image/jpeg" },
+    body: bytes,
+    sourceIp: "198.51.100.7",
+  });
 
 interface LambdaResponse {
   statusCode: number;
@@ -137,8 +119,8 @@ describe("npm run build: the x64 task root", () => {
       .toBuffer();
     const eventsFile = join(await mkdtemp(join(tmpdir(), "lambda-events-")), "events.json");
     const events = [
-      functionUrlEvent("POST", "/classify", { bytes: jpeg, contentType: "image/jpeg" }),
-      functionUrlEvent("POST", "/classify", { bytes: new TextEncoder().encode("not an image"), contentType: "image/jpeg" }),
+      postJpeg(jpeg),
+      postJpeg(new TextEncoder().encode("not an image")),
     ];
     await writeFile(eventsFile, JSON.stringify(events));
 
