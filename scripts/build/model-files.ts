@@ -1,15 +1,7 @@
-import { createHash } from "node:crypto";
-import { createReadStream } from "node:fs";
 import { copyFile, mkdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { pipeline } from "node:stream/promises";
 import { MANIFEST_FILE, parseManifestFile } from "../../handler/manifest.js";
-
-async function sha256Of(file: string): Promise<string> {
-  const hash = createHash("sha256");
-  await pipeline(createReadStream(file), hash);
-  return hash.digest("hex");
-}
+import { sha256File } from "../model/hash-file.js";
 
 /**
  * Copies what the manifest names — model.json, the model file, the labels file if labels are not inline — into
@@ -20,7 +12,7 @@ export async function copyModelFiles(modelDir: string, destinationDir: string): 
   const manifest = parseManifestFile(JSON.parse(await readFile(join(modelDir, MANIFEST_FILE), "utf8")));
   const files = [MANIFEST_FILE, manifest.file, ...(typeof manifest.labels === "string" ? [manifest.labels] : [])];
 
-  const actual = await sha256Of(join(modelDir, manifest.file)).catch((error: NodeJS.ErrnoException) => {
+  const actual = await sha256File(join(modelDir, manifest.file)).catch((error: NodeJS.ErrnoException) => {
     throw new Error(`${join(modelDir, manifest.file)}: ${error.code ?? error.message} (run npm run model:ensure)`);
   });
   if (actual !== manifest.sha256) {

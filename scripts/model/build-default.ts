@@ -1,8 +1,9 @@
 import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { MANIFEST_FILE } from "../../handler/manifest.js";
 import { writeFileAtomic } from "./atomic-write.js";
-import { DEFAULT_MODEL_FILE, defaultManifest, formatManifest, MANIFEST_FILE } from "./default-manifest.js";
+import { DEFAULT_MODEL_FILE, defaultManifest, formatManifest } from "./default-manifest.js";
 import { defaultModelDir, isMainModule } from "./model-dir.js";
 import { buildNsfwjsOnnx } from "./nsfwjs/build-onnx.js";
 

@@ -2,7 +2,6 @@ import { NSFWJS_INPUT_NAME, NSFWJS_LABELS, NSFWJS_OUTPUT_NAME } from "./nsfwjs/b
 
 export const DEFAULT_MODEL_NAME = "nsfwjs-mobilenet-v2";
 export const DEFAULT_MODEL_FILE = "model.onnx";
-export const MANIFEST_FILE = "model.json";
 
 /** The default model's model.json (shape fixed by the project's manifest contract). */
 export function defaultManifest(packageVersion: string, modelPath: string, sha256: string) {

@@ -1,8 +1,8 @@
-import { createHash } from "node:crypto";
-import { createReadStream } from "node:fs";
 import { readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
-import { DEFAULT_MODEL_FILE, DEFAULT_MODEL_NAME, MANIFEST_FILE } from "./default-manifest.js";
+import { MANIFEST_FILE } from "../../handler/manifest.js";
+import { DEFAULT_MODEL_FILE, DEFAULT_MODEL_NAME } from "./default-manifest.js";
+import { sha256File } from "./hash-file.js";
 import { defaultModelDir, isMainModule } from "./model-dir.js";
 
 export type EnsureOutcome =
@@ -18,12 +18,6 @@ async function exists(path: string): Promise<boolean> {
       throw error;
     },
   );
-}
-
-async function sha256OfFile(path: string): Promise<string> {
-  const hash = createHash("sha256");
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
-  return hash.digest("hex");
 }
 
 async function readManifest(path: string): Promise<{ name?: unknown; sha256?: unknown } | undefined> {
@@ -51,7 +45,7 @@ export async function ensureDefaultModel(modelDir: string): Promise<EnsureOutcom
   } else if (manifest === undefined) {
     return { action: "left-alone", reason: `${DEFAULT_MODEL_FILE} exists without ${MANIFEST_FILE}; not overwriting it` };
   } else {
-    const sha256 = await sha256OfFile(modelPath);
+    const sha256 = await sha256File(modelPath);
     if (sha256 === manifest.sha256) return { action: "up-to-date", sha256 };
     reason = `${DEFAULT_MODEL_FILE} sha256 ${sha256} does not match ${MANIFEST_FILE}`;
   }
