@@ -18,8 +18,6 @@ export function parseS3Url(url: string): S3Location {
   return { bucket: match[1]!, key: match[2] ?? "" };
 }
 
-export const s3Url = (bucket: string, key: string) => `s3://${bucket}/${key}`;
-
 /** The batch tool's S3 client: standard SDK configuration, our retry strategy, bounded timeouts. */
 export function createBatchS3Client(backoff: BackoffOptions, concurrency: number, counter?: RetryCounter): S3Client {
   return createS3Client({

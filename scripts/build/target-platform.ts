@@ -7,8 +7,6 @@ export interface TargetPlatform {
   libc: "glibc";
 }
 
-export const lambdaArchs: readonly LambdaArch[] = ["x64", "arm64"];
-
 /** Accepts Node's names (x64, arm64) and Docker's/uname's (amd64, x86_64, aarch64). */
 export function parseArch(value: string): LambdaArch {
   const normalised = value.trim().toLowerCase();
@@ -19,11 +17,6 @@ export function parseArch(value: string): LambdaArch {
 
 export function targetPlatform(arch: LambdaArch): TargetPlatform {
   return { os: "linux", cpu: arch, libc: "glibc" };
-}
-
-/** Docker's platform string for `docker buildx build --platform`. */
-export function dockerPlatform(arch: LambdaArch): string {
-  return arch === "x64" ? "linux/amd64" : "linux/arm64";
 }
 
 interface PlatformFields {
