@@ -19,6 +19,13 @@ export function spawnScript(script: string, args: string[], env: Record<string, 
   });
 }
 
+/** A test process that ends without afterAll (crash, timeout) must not leave `child` running. */
+export function killWithTestProcess(child: ChildProcess): void {
+  const killOnExit = () => child.kill("SIGKILL");
+  process.once("exit", killOnExit);
+  child.once("exit", () => process.off("exit", killOnExit));
+}
+
 export function collect(child: ChildProcess): Promise<CliResult> {
   let stdout = "";
   let stderr = "";
@@ -58,9 +65,7 @@ export interface ServeChild {
 /** `npm start` on a free port in a child process with its own environment variables. */
 export async function startServeChild(env: Record<string, string>, args: string[] = []): Promise<ServeChild> {
   const child = spawnScript("scripts/serve.ts", ["--port", "0", ...args], env);
-  const killOnExit = () => child.kill("SIGKILL");
-  process.once("exit", killOnExit);
-  child.once("exit", () => process.off("exit", killOnExit));
+  killWithTestProcess(child);
   child.stdout!.resume();
   const url = (await announcedFunctionUrl(child)).replace(/\/$/, "");
   return {

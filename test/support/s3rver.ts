@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CreateBucketCommand, type S3Client } from "@aws-sdk/client-s3";
 import { createS3Client } from "../../handler/s3-client.js";
+import { killWithTestProcess } from "./processes.js";
 
 const s3rverBin = createRequire(import.meta.url).resolve("s3rver/bin/s3rver.js");
 
@@ -68,10 +69,7 @@ export class S3rverProcess {
       },
     );
     this.child = child;
-    // A test process that ends without afterAll (crash, timeout) must not leave the server behind.
-    const killOnExit = () => child.kill("SIGKILL");
-    process.once("exit", killOnExit);
-    child.once("exit", () => process.off("exit", killOnExit));
+    killWithTestProcess(child);
     this.port = await new Promise<number>((resolve, reject) => {
       let output = "";
       const onData = (chunk: Buffer) => {
