@@ -56,7 +56,8 @@ export function evaluateTargets(results: Omit<BenchResults, "targets">): Target[
       goal: "≤ 1.25 × (bare inference + bare decode-to-224)",
       measured:
         `p50 ${fixed(reference.handler.e2e.p50, 2)} ms vs floor p50 ${fixed(floor, 2)} ms (bare decode + session.run per call; ` +
-        `medians apart: ${fixed(reference.floorDecode.p50, 2)} + ${fixed(ip.floorInference.p50, 2)}) → ${fixed(ratio, 2)}×`,
+        `medians apart: ${fixed(reference.floorDecode.p50, 2)} + ${fixed(ip.floorInference.p50, 2)}) → ${fixed(ratio, 2)}×; ` +
+        `fastest calls ${fixed(reference.handler.e2e.min, 2)} vs ${fixed(reference.floorEndToEnd.min, 2)} ms → ${fixed(reference.handler.e2e.min / reference.floorEndToEnd.min, 2)}×`,
       met: ratio <= 1.25,
       ...(ratio > 1.25 ? { gap: `${fixed(ratio, 2)}× instead of ≤ 1.25× (${fixed(reference.handler.e2e.p50 - 1.25 * floor, 2)} ms over)` } : {}),
     });

@@ -24,6 +24,12 @@ export interface ImageMeasurements {
   peer: { e2e: Summary; cpu: Summary };
   ours: { label: string; score: number }[];
   theirs: { label: string; score: number }[];
+  /** Every recorded call in order (ms, rounded to 0.01): for looking at the distributions behind the percentiles. */
+  raw: {
+    ours: { e2e: number[]; decode: number[]; inference: number[] };
+    peer: number[];
+    floor: { decode: number[]; inference: number[] };
+  };
 }
 
 export interface InProcessResult {
@@ -40,6 +46,7 @@ export interface InProcessResult {
   load: LoadSample;
 }
 
+const round = (ms: number) => Math.round(ms * 100) / 100;
 const settle = () => new Promise((resolve) => setTimeout(resolve, 5));
 
 /**
@@ -100,6 +107,11 @@ export async function measureInProcess(context: PhaseContext, env: NodeJS.Proces
           peer: { e2e: pick(s.peer, (x) => x.e2eMs), cpu: pick(s.peer, (x) => x.cpuMs) },
           ours: s.ours.at(-1)?.predictions ?? [],
           theirs: s.peer.at(-1)?.predictions ?? [],
+          raw: {
+            ours: { e2e: s.ours.map((x) => round(x.e2eMs)), decode: s.ours.map((x) => round(x.decodeMs!)), inference: s.ours.map((x) => round(x.inferenceMs!)) },
+            peer: s.peer.map((x) => round(x.e2eMs)),
+            floor: { decode: s.floor.map((x) => round(x.decodeMs!)), inference: s.floor.map((x) => round(x.inferenceMs!)) },
+          },
         };
       }),
     };
