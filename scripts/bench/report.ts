@@ -92,7 +92,7 @@ export function renderReport(results: BenchResults): string {
       "",
       "The exported `handler` called with the function-URL event for `POST /classify` (raw image body, base64 as a function URL sends it). " +
         `Ours, the peer and the floor each run in a process of their own (one model session per process, as in production) and take turns: ` +
-        `each turn is one unrecorded call (re-warming that process's caches after the others ran) and ${ip.callsPerTurn} recorded calls of one image; ` +
+        `each turn is ${ip.warmCallsPerTurn ?? 1} unrecorded call(s) (re-warming that process after the others ran: caches, sleeping threads) and ${ip.callsPerTurn} recorded calls of one image; ` +
         `${ip.rounds} rounds, order rotated, after a warm-up of every image. ` +
         "Split: *decode + resize* = the response's decode time minus *tensor fill* (`writeImageTensor` timed alone on a 224×224 raster); " +
         "*inference* from the response; *parse + post* = the route's total minus decode and inference (event parsing, base64, softmax, top-k, JSON); " +

@@ -30,7 +30,7 @@ and, for the bundle's cold start, build/lambda (npm run build, or --build to run
 
 const { values } = parseArgs({
   options: {
-    rounds: { type: "string", default: "20" },
+    rounds: { type: "string", default: "12" },
     "cold-runs": { type: "string", default: "5" },
     "server-seconds": { type: "string", default: "10" },
     threads: { type: "string", default: "2" },

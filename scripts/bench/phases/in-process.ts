@@ -35,8 +35,9 @@ export interface ImageMeasurements {
 export interface InProcessResult {
   threads: number;
   rounds: number;
-  /** Recorded calls per contender, image and round (after one unrecorded call that re-warms the process's caches). */
+  /** Recorded calls per contender, image and round, after `warmCallsPerTurn` unrecorded ones that re-warm the process. */
   callsPerTurn: number;
+  warmCallsPerTurn: number;
   floorInference: Summary;
   /** writeImageTensor for one 224x224 image: the tensor-fill share of the handler's decode time. */
   tensorFill: Summary;
@@ -61,7 +62,8 @@ export async function measureInProcess(context: PhaseContext, env: NodeJS.Proces
   try {
     for (const name of names) contenders.push(await ContenderProcess.start(name, context, env));
     const [ours, peer, floor] = contenders as [ContenderProcess, ContenderProcess, ContenderProcess];
-    const callsPerTurn = Number(process.env.BENCH_CALLS_PER_TURN ?? 3);
+    const callsPerTurn = Number(process.env.BENCH_CALLS_PER_TURN ?? 4);
+    const warmCallsPerTurn = Number(process.env.BENCH_WARM_CALLS_PER_TURN ?? 2);
     const samples = context.images.map(() => ({ ours: [] as ContenderSample[], peer: [] as ContenderSample[], floor: [] as ContenderSample[] }));
     for (let round = 0; round < context.rounds; round++) {
       for (let image = 0; image < context.images.length; image++) {
@@ -70,9 +72,9 @@ export async function measureInProcess(context: PhaseContext, env: NodeJS.Proces
           // process's spinning ONNX Runtime workers go to sleep.
           const contender = contenders[(k + round + image) % contenders.length]!;
           await settle();
-          // The first call of a turn only re-warms this process's caches after the others ran; it is not recorded.
-          const [, ...recorded] = await contender.run(image, callsPerTurn + 1);
-          samples[image]![contender.name].push(...recorded);
+          // The first calls of a turn only re-warm this process (caches, sleeping threads) after the others ran.
+          const calls = await contender.run(image, warmCallsPerTurn + callsPerTurn);
+          samples[image]![contender.name].push(...calls.slice(warmCallsPerTurn));
         }
       }
       if (round % 5 === 4) process.stderr.write(`  in-process: round ${round + 1}/${context.rounds}\n`);
@@ -84,6 +86,7 @@ export async function measureInProcess(context: PhaseContext, env: NodeJS.Proces
       threads: context.threads,
       rounds: context.rounds,
       callsPerTurn,
+      warmCallsPerTurn,
       floorInference: summarize(floorInference),
       tensorFill: summarize(tensorFill),
       handlerLoadMs: ours.loadMs,
