@@ -21,12 +21,13 @@ import { renderReport } from "./report.js";
 import { type BenchResults, evaluateTargets } from "./results.js";
 import { runPhase } from "./run-phase.js";
 
-const usage = `Usage: npm run bench -- [--rounds N] [--cold-runs N] [--server-seconds S] [--threads N] [--skip PHASE,...] [--out DIR] [--build] [--report-only]
+const usage = `Usage: npm run bench -- [--rounds N] [--cold-runs N] [--server-seconds S] [--threads N] [--skip PHASE,...] [--out DIR] [--build] [--report-only] [--wait-quiet S]
 
 Phases: floor, in-process (handler + floor + transformers.js peer, interleaved), profile, cold-start, server.
 Writes DIR/results.json, DIR/REPORT.md and DIR/latency.svg (default DIR: bench). Needs model/ (npm run model:ensure)
 and, for the bundle's cold start, build/lambda (npm run build, or --build to run it first).
---report-only re-renders REPORT.md and latency.svg from an existing DIR/results.json without measuring.`;
+--report-only re-renders REPORT.md and latency.svg from an existing DIR/results.json without measuring.
+--wait-quiet S waits up to S seconds for the 1-minute load average to fall below 0.5 before measuring.`;
 
 const { values } = parseArgs({
   options: {
@@ -39,6 +40,7 @@ const { values } = parseArgs({
     model: { type: "string", default: "model" },
     build: { type: "boolean", default: false },
     "report-only": { type: "boolean", default: false },
+    "wait-quiet": { type: "string", default: "0" },
     help: { type: "boolean", short: "h", default: false },
   },
 });
@@ -71,6 +73,13 @@ const threads = Number(values.threads);
 const rounds = Number(values.rounds);
 const coldRuns = Number(values["cold-runs"]);
 const log = (text: string) => process.stderr.write(`${text}\n`);
+
+const waitQuietS = Number(values["wait-quiet"]);
+if (waitQuietS > 0) {
+  const deadline = performance.now() + waitQuietS * 1000;
+  while (loadavg()[0]! >= 0.5 && performance.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5000));
+  log(`load average ${loadavg()[0]!.toFixed(2)} after waiting for a quiet machine`);
+}
 
 const startedAt = new Date();
 const started = performance.now();
