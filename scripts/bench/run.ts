@@ -31,7 +31,7 @@ and, for the bundle's cold start, build/lambda (npm run build, or --build to run
 
 const { values } = parseArgs({
   options: {
-    rounds: { type: "string", default: "12" },
+    rounds: { type: "string", default: "20" },
     "cold-runs": { type: "string", default: "5" },
     "server-seconds": { type: "string", default: "10" },
     threads: { type: "string", default: "2" },
