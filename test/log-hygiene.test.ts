@@ -1,14 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createHandler, type FunctionUrlHandler } from "../handler/app.js";
-import { Classifier } from "../handler/classifier.js";
-import { loadConfig } from "../handler/config.js";
-import { Telemetry } from "../handler/telemetry.js";
+import type { FunctionUrlHandler } from "../handler/app.js";
 import { functionUrlEvent, lambdaContext } from "./support/function-url-event.js";
+import { capturedWrites, handlerWithTelemetry } from "./support/telemetry-handler.js";
 import { multipartBody, testImage } from "./support/test-images.js";
 
 // SECURITY.md promises logs without image data or secrets. At the most verbose level, send requests that carry
 // credentials in every place a client can put them, and look for them in everything the function writes.
-const config = loadConfig({ ...process.env, MODEL_DIR: undefined, POWERTOOLS_LOG_LEVEL: "TRACE" });
 const secrets = {
   authorization: "AWS4-HMAC-SHA256 Credential=AKIASECRETKEYID0001/20260101/us-east-1/lambda/aws4_request, Signature=5ec7e75ec7e7",
   token: "IQoJb3JpZ2luX2VjSECRETSESSIONTOKEN",
@@ -16,40 +13,21 @@ const secrets = {
   query: "QUERYSECRET456",
   apiKey: "APIKEYSECRET789",
 };
-let classifier: Classifier;
 let handler: FunctionUrlHandler;
+let close: () => Promise<void>;
 let image: Buffer;
 
 beforeAll(async () => {
-  process.env.POWERTOOLS_METRICS_DISABLED = "false";
-  classifier = await Classifier.load(config.modelDir, { threads: 1, warmup: false });
-  handler = createHandler({ config, classifier, telemetry: new Telemetry(config) });
+  ({ handler, close } = await handlerWithTelemetry({ POWERTOOLS_LOG_LEVEL: "TRACE" }));
   image = await testImage("png", 40, 30, 17);
 });
 
 afterAll(async () => {
-  process.env.POWERTOOLS_METRICS_DISABLED = "true";
-  await classifier?.dispose();
+  await close?.();
 });
 
 /** Everything written to stdout and stderr while `action` runs. */
-async function capturedOutput(action: () => Promise<unknown>): Promise<string> {
-  const written: string[] = [];
-  const streams = [process.stdout, process.stderr] as const;
-  const originals = streams.map((stream) => stream.write);
-  for (const stream of streams) {
-    stream.write = ((chunk: string | Uint8Array) => {
-      written.push(typeof chunk === "string" ? chunk : Buffer.from(chunk).toString("utf8"));
-      return true;
-    }) as typeof stream.write;
-  }
-  try {
-    await action();
-  } finally {
-    streams.forEach((stream, i) => (stream.write = originals[i]!));
-  }
-  return written.join("");
-}
+const capturedOutput = (action: () => Promise<unknown>) => capturedWrites([process.stdout, process.stderr], action);
 
 describe("logs", () => {
   it("hold neither credentials nor image data, whatever the request carries and however it ends", async () => {

@@ -1,42 +1,36 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createHandler, type FunctionUrlHandler } from "../handler/app.js";
-import { Classifier } from "../handler/classifier.js";
-import { loadConfig } from "../handler/config.js";
+import type { Classifier } from "../handler/classifier.js";
+import type { Config } from "../handler/config.js";
 import { Telemetry } from "../handler/telemetry.js";
 import { postImage, postJson } from "./support/handler-calls.js";
+import { capturedWrites, handlerWithTelemetry } from "./support/telemetry-handler.js";
 import { testImage } from "./support/test-images.js";
 
 // This suite turns logs and metrics on (vitest.config.ts silences them) and reads what reaches stdout.
-const config = loadConfig({ ...process.env, MODEL_DIR: undefined, POWERTOOLS_LOG_LEVEL: "INFO", POWERTOOLS_SERVICE_NAME: "svc-test", POWERTOOLS_METRICS_NAMESPACE: "NsTest" });
-let classifier: Classifier;
 let handler: FunctionUrlHandler;
+let config: Config;
+let classifier: Classifier;
+let close: () => Promise<void>;
 let image: Buffer;
 
 beforeAll(async () => {
-  process.env.POWERTOOLS_METRICS_DISABLED = "false";
-  classifier = await Classifier.load(config.modelDir, { threads: 1, warmup: false });
-  handler = createHandler({ config, classifier, telemetry: new Telemetry(config) });
+  ({ handler, config, classifier, close } = await handlerWithTelemetry({
+    POWERTOOLS_LOG_LEVEL: "INFO",
+    POWERTOOLS_SERVICE_NAME: "svc-test",
+    POWERTOOLS_METRICS_NAMESPACE: "NsTest",
+  }));
   image = await testImage("jpeg", 40, 30, 11);
 });
 
 afterAll(async () => {
-  await classifier?.dispose();
+  await close?.();
 });
 
 /** Runs `action` and returns the JSON lines it wrote to stdout. */
 async function stdoutLines(action: () => Promise<unknown>): Promise<Record<string, any>[]> {
-  const written: string[] = [];
-  const write = process.stdout.write;
-  process.stdout.write = ((chunk: string | Uint8Array) => {
-    written.push(typeof chunk === "string" ? chunk : Buffer.from(chunk).toString("utf8"));
-    return true;
-  }) as typeof process.stdout.write;
-  try {
-    await action();
-  } finally {
-    process.stdout.write = write;
-  }
-  return written.join("").split("\n").filter(Boolean).map((line) => JSON.parse(line));
+  const written = await capturedWrites([process.stdout], action);
+  return written.split("\n").filter(Boolean).map((line) => JSON.parse(line));
 }
 
 describe("telemetry", () => {
