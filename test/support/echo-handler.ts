@@ -19,7 +19,7 @@ export async function handler(
   invocations += 1;
   const query = event.queryStringParameters ?? {};
   const startedAt = Date.now();
-  if (query.delay) await new Promise((resolve) => setTimeout(resolve, Number(query.delay)));
+  if (query.delay) await waitAtLeast(Number(query.delay));
 
   if (query.crash === "exit") process.exit(3);
   if (query.crash === "throw") throw new Error("handler failed on purpose");
@@ -51,4 +51,12 @@ export async function handler(
       timing: { startedAt, endedAt: Date.now() },
     }),
   };
+}
+
+/** Node's timers may fire up to a millisecond before performance.now() says the time has passed: wait it out. */
+async function waitAtLeast(ms: number): Promise<void> {
+  const until = performance.now() + ms;
+  while (performance.now() < until) {
+    await new Promise((resolve) => setTimeout(resolve, Math.max(1, Math.ceil(until - performance.now()))));
+  }
 }
