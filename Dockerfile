@@ -1,4 +1,4 @@
-# The Lambda function image. Build with scripts/build-image.sh (docker buildx, --provenance=false).
+# The Lambda function image. Build with scripts/tools/image/main.sh (docker buildx, --provenance=false).
 #
 # Stage "build" runs on the same AWS Lambda base image as the function, so `npm ci` installs the native
 # modules (onnxruntime-node, sharp) for Amazon Linux 2023's glibc and the target architecture; host
@@ -14,7 +14,7 @@ COPY package.json package-lock.json .npmrc ./
 RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY tsconfig.json ./
 COPY handler/ handler/
-COPY scripts/ scripts/
+COPY scripts/build-time/ scripts/build-time/
 COPY model/ model/
 # prebuild (model:ensure) converts the default model from the nsfwjs package installed above.
 RUN npm run build -- --arch "${TARGETARCH:-amd64}"

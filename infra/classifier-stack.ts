@@ -7,7 +7,7 @@ import { AwsProvider } from "@cdktf/provider-aws/lib/provider/index.js";
 import { join, relative, resolve } from "node:path";
 import { App, LocalBackend, S3Backend, TerraformOutput, TerraformStack } from "cdktf";
 import type { Construct } from "constructs";
-import { buildInputsHash } from "./build-inputs.js";
+import { dockerContextHash } from "./docker-context.js";
 import type { StageConfig } from "./config.js";
 import { FunctionAlarms } from "./constructs/alarms.js";
 import { ContainerImage } from "./constructs/container-image.js";
@@ -74,7 +74,7 @@ export class ClassifierStack extends TerraformStack {
           architecture: config.architecture,
           nodeMajor: config.image.nodeMajor,
           buildContext: props.projectRoot,
-          contentHash: props.buildInputsHash ?? buildInputsHash(props.projectRoot),
+          contentHash: props.buildInputsHash ?? dockerContextHash(props.projectRoot),
         });
     const repositoryUrl = image instanceof ContainerImage ? image.repository.repositoryUrl : image.repositoryUrl;
 

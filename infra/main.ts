@@ -1,7 +1,7 @@
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { App } from "cdktf";
-import { buildInputsHash } from "./build-inputs.js";
+import { dockerContextHash } from "./docker-context.js";
 import { ClassifierStack } from "./classifier-stack.js";
 import { ConfigError, loadStageConfigs } from "./config.js";
 
@@ -10,7 +10,7 @@ const projectRoot = resolve(infraDir, "..");
 
 try {
   const configs = loadStageConfigs({ configDir: process.env.INFRA_CONFIG_DIR ?? join(infraDir, "config") });
-  const hash = buildInputsHash(projectRoot);
+  const hash = dockerContextHash(projectRoot);
   const app = new App();
   for (const config of configs) {
     new ClassifierStack(app, `classifier-${config.stage}`, { config, projectRoot, buildInputsHash: hash });

@@ -7,11 +7,11 @@ import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client } 
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Classifier } from "../handler/classifier.js";
-import { DEFAULT_BACKOFF } from "../scripts/batch/backoff.js";
-import { parseCsv } from "../scripts/batch/formats.js";
-import { listS3Images } from "../scripts/batch/inputs.js";
-import type { BatchRecord } from "../scripts/batch/record.js";
-import { createBatchS3Client } from "../scripts/batch/s3.js";
+import { DEFAULT_BACKOFF } from "../scripts/tools/batch/backoff.js";
+import { parseCsv } from "../scripts/tools/batch/formats.js";
+import { listS3Images } from "../scripts/tools/batch/inputs.js";
+import type { BatchRecord } from "../scripts/tools/batch/record.js";
+import { createBatchS3Client } from "../scripts/tools/batch/s3.js";
 import { repoRoot, runBatchCli, type ServeChild, spawnScript, startServeChild } from "./support/processes.js";
 import { S3rverProcess } from "./support/s3rver.js";
 import { noisePixels, testImage } from "./support/test-images.js";
@@ -296,7 +296,7 @@ describe("interrupted runs", () => {
   it("SIGKILL mid-run, then --resume with the same arguments: every input exactly once", async () => {
     const output = join(work, "killed.jsonl");
     const args = ["--input", "s3://runs/kill/", "--output", output, "--workers", "1", "--concurrency", "1"];
-    const child = spawnScript("scripts/batch-score.ts", args, s3.env);
+    const child = spawnScript("scripts/tools/batch/main.ts", args, s3.env);
     child.stdout!.resume();
     child.stderr!.resume();
     const exited = new Promise((resolve) => child.once("exit", resolve));
@@ -319,7 +319,7 @@ describe("interrupted runs", () => {
 
   it("Ctrl-C with S3 output: the object holds what was scored, and --resume completes it exactly once", async () => {
     const args = ["--input", "s3://runs/kill/", "--output", "s3://out/interrupted.jsonl", "--workers", "1", "--concurrency", "1"];
-    const child = spawnScript("scripts/batch-score.ts", args, { ...s3.env, BATCH_PROGRESS_INTERVAL_MS: "50" });
+    const child = spawnScript("scripts/tools/batch/main.ts", args, { ...s3.env, BATCH_PROGRESS_INTERVAL_MS: "50" });
     let stdout = "";
     let stderr = "";
     child.stdout!.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
@@ -346,7 +346,7 @@ describe("interrupted runs", () => {
   it("S3 stopped and restarted mid-run: the run finishes through retries", async () => {
     const output = join(work, "outage.jsonl");
     const child = spawnScript(
-      "scripts/batch-score.ts",
+      "scripts/tools/batch/main.ts",
       ["--input", "s3://runs/outage/", "--output", output, "--workers", "1", "--concurrency", "2"],
       s3.env,
     );

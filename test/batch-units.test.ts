@@ -3,14 +3,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { parseBatchArgs, UsageError } from "../scripts/batch/args.js";
-import { fullJitterDelay, RetryCounter } from "../scripts/batch/backoff.js";
-import { FullJitterRetryStrategy } from "../scripts/batch/sdk-retry-strategy.js";
-import { createFormat, parseCsv } from "../scripts/batch/formats.js";
-import { inputIdentity, listLocalImages } from "../scripts/batch/inputs.js";
-import type { BatchRecord } from "../scripts/batch/record.js";
-import { openFileSink } from "../scripts/batch/sinks.js";
-import { classifyEndpoint } from "../scripts/batch/targets/function-url.js";
+import { parseBatchArgs, UsageError } from "../scripts/tools/batch/args.js";
+import { fullJitterDelay, RetryCounter } from "../scripts/tools/batch/backoff.js";
+import { FullJitterRetryStrategy } from "../scripts/tools/batch/sdk-retry-strategy.js";
+import { createFormat, parseCsv } from "../scripts/tools/batch/formats.js";
+import { inputIdentity, listLocalImages } from "../scripts/tools/batch/inputs.js";
+import type { BatchRecord } from "../scripts/tools/batch/record.js";
+import { openFileSink } from "../scripts/tools/batch/sinks.js";
+import { classifyEndpoint } from "../scripts/tools/batch/targets/function-url.js";
 
 const s3Record = (key: string, etag = '"e1"', extra: Partial<BatchRecord> = {}): BatchRecord => ({
   bucket: "bkt",

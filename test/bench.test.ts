@@ -1,9 +1,9 @@
 import * as ort from "onnxruntime-node";
 import { describe, expect, it } from "vitest";
 import type { Manifest } from "../handler/manifest.js";
-import { peerConfig, peerModelBytes, peerPreprocessorConfig } from "../scripts/bench/peer-model.js";
-import { attr, OnnxGraphBuilder } from "../scripts/onnx/graph-builder.js";
-import { percentile, summarize } from "../scripts/bench/stats.js";
+import { peerConfig, peerModelBytes, peerPreprocessorConfig } from "../scripts/tools/bench/peer-model.js";
+import { attr, OnnxGraphBuilder } from "../scripts/build-time/onnx/graph-builder.js";
+import { percentile, summarize } from "../scripts/shared/stats.js";
 
 const H = 2;
 const W = 3;

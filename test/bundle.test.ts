@@ -5,8 +5,8 @@ import { join, relative } from "node:path";
 import { promisify } from "node:util";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildLambda, bundleFile, defaultOutDir, handlerExport, projectDir, type BuildLambdaResult } from "../scripts/build/build-lambda.js";
-import { lambdaGlibc, listNativeBinaries } from "../scripts/build/native-binaries.js";
+import { buildLambda, bundleFile, defaultOutDir, handlerExport, projectDir, type BuildLambdaResult } from "../scripts/build-time/bundle/build-lambda.js";
+import { lambdaGlibc, listNativeBinaries } from "../scripts/build-time/bundle/native-binaries.js";
 import { functionUrlEvent } from "./support/function-url-event.js";
 
 const run = promisify(execFile);

@@ -2,8 +2,8 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { billedDurationMs, estimateMonthlyCost } from "../scripts/cost/estimate.js";
-import { readMeasuredDuration } from "../scripts/cost/measured-duration.js";
+import { billedDurationMs, estimateMonthlyCost } from "../scripts/tools/cost/estimate.js";
+import { readMeasuredDuration } from "../scripts/tools/cost/measured-duration.js";
 
 // Expectations below are worked out by hand from the published prices, not by calling the code under test.
 describe("billed duration", () => {

@@ -3,9 +3,9 @@ import { mkdtemp, readFile, rm, writeFile, appendFile, unlink } from "node:fs/pr
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildDefaultModel } from "../scripts/model/build-default.js";
-import { ensureDefaultModel } from "../scripts/model/ensure-default.js";
-import { defaultModelDir } from "../scripts/model/model-dir.js";
+import { buildDefaultModel } from "../scripts/build-time/default-model/build-default.js";
+import { ensureDefaultModel } from "../scripts/build-time/default-model/ensure-default.js";
+import { defaultModelDir } from "../scripts/build-time/default-model/model-dir.js";
 
 const sha256 = (bytes: Uint8Array) => createHash("sha256").update(bytes).digest("hex");
 const readManifest = async (dir: string) => JSON.parse(await readFile(join(dir, "model.json"), "utf8")) as Record<string, unknown>;

@@ -4,7 +4,7 @@ import { load, type NSFWJS } from "nsfwjs";
 import * as ort from "onnxruntime-node";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { defaultModelDir } from "../scripts/model/model-dir.js";
+import { defaultModelDir } from "../scripts/build-time/default-model/model-dir.js";
 import { knownPixels } from "./support/test-images.js";
 
 // The converted ONNX network against nsfwjs itself (pure-JS tfjs CPU backend, same bundled weights), on the same pixels.

@@ -4,8 +4,8 @@ import { tmpdir } from "node:os";
 import { extname, join, matchesGlob, posix } from "node:path";
 import { DockerfileParser, type Copy, type Instruction } from "dockerfile-ast";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildLambda, bundleFile, defaultOutDir, handlerExport, projectDir, type BuildLambdaResult } from "../scripts/build/build-lambda.js";
-import { parseArch } from "../scripts/build/target-platform.js";
+import { buildLambda, bundleFile, defaultOutDir, handlerExport, projectDir, type BuildLambdaResult } from "../scripts/build-time/bundle/build-lambda.js";
+import { parseArch } from "../scripts/build-time/bundle/target-platform.js";
 
 interface Stage {
   name: string | null;

@@ -7,11 +7,11 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { contentTypeForFile } from "../scripts/invoke/content-type.js";
-import { functionUrlRegion, signRequest } from "../scripts/invoke/sign.js";
-import { type LocalFunctionUrl, startLocalFunctionUrl } from "../scripts/serve/server.js";
+import { contentTypeForFile } from "../scripts/shared/content-type.js";
+import { functionUrlRegion, signRequest } from "../scripts/shared/sigv4.js";
+import { type LocalFunctionUrl, startLocalFunctionUrl } from "../scripts/shared/lambda-emulator/server.js";
 
-const invokeCli = fileURLToPath(new URL("../scripts/invoke.ts", import.meta.url));
+const invokeCli = fileURLToPath(new URL("../scripts/tools/invoke/main.ts", import.meta.url));
 const echoHandler = fileURLToPath(new URL("./support/echo-handler.ts", import.meta.url));
 const realHandler = fileURLToPath(new URL("../handler/index.ts", import.meta.url));
 

@@ -1,9 +1,9 @@
 import * as tf from "@tensorflow/tfjs";
 import * as ort from "onnxruntime-node";
 import { beforeAll, describe, expect, it } from "vitest";
-import { convertKerasModel } from "../scripts/model/nsfwjs/convert.js";
-import { dequantiseWeights } from "../scripts/model/nsfwjs/dequantise.js";
-import type { KerasLayer, WeightSpec } from "../scripts/model/nsfwjs/package-files.js";
+import { convertKerasModel } from "../scripts/build-time/default-model/nsfwjs/convert.js";
+import { dequantiseWeights } from "../scripts/build-time/default-model/nsfwjs/dequantise.js";
+import type { KerasLayer, WeightSpec } from "../scripts/build-time/default-model/nsfwjs/package-files.js";
 
 // The converter's general paths (ones the nsfwjs model does not use) checked against tfjs-layers itself:
 // a Pad node, unfused and stride-2 "same" convolutions, depth multiplier 2, standalone BN, Flatten of a 2x2 map.

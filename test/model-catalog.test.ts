@@ -1,7 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { describe, expect, it } from "vitest";
 import { parseLabels, parseManifestFile } from "../handler/manifest.js";
-import { catalog, DEFAULT_MODEL_ZOO_BASE_URL, downloadUrl, IMAGENET_LABELS_FILE } from "../scripts/model/catalog.js";
+import { catalog, DEFAULT_MODEL_ZOO_BASE_URL, downloadUrl, IMAGENET_LABELS_FILE } from "../scripts/tools/model-fetch/catalog.js";
 
 describe("model zoo catalog", () => {
   it("has unique names", () => {

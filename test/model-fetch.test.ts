@@ -13,10 +13,10 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import sharp from "sharp";
 import { Classifier } from "../handler/classifier.js";
 import { loadManifest } from "../handler/manifest.js";
-import { type CatalogEntry, catalog, IMAGENET_LABELS_FILE } from "../scripts/model/catalog.js";
-import { fetchModel, ModelFetchError } from "../scripts/model/fetch-model.js";
-import { createProgressReporter } from "../scripts/model/progress.js";
-import { DataType, OnnxGraphBuilder } from "../scripts/onnx/graph-builder.js";
+import { type CatalogEntry, catalog, IMAGENET_LABELS_FILE } from "../scripts/tools/model-fetch/catalog.js";
+import { fetchModel, ModelFetchError } from "../scripts/tools/model-fetch/fetch-model.js";
+import { createProgressReporter } from "../scripts/tools/model-fetch/progress.js";
+import { DataType, OnnxGraphBuilder } from "../scripts/build-time/onnx/graph-builder.js";
 
 const sha256 = (bytes: Uint8Array) => createHash("sha256").update(bytes).digest("hex");
 const CLASSES = 1000;
@@ -378,7 +378,7 @@ describe("npm run model:fetch (CLI)", () => {
 
   it("builds the zoo URL from MODEL_ZOO_BASE_URL and exits 1 with the HTTP status; nothing is installed", async () => {
     const entry = catalog.find((e) => e.name === "squeezenet1.1-7")!;
-    const failure = await run(tsx, ["scripts/model/fetch.ts", entry.name, "--out", out], {
+    const failure = await run(tsx, ["scripts/tools/model-fetch/main.ts", entry.name, "--out", out], {
       env: { ...process.env, MODEL_ZOO_BASE_URL: `${origin}/zoo` },
     }).catch((error: { code: number; stderr: string }) => error);
     expect("code" in failure && failure.code).toBe(1);

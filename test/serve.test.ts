@@ -2,9 +2,9 @@ import { once } from "node:events";
 import { fileURLToPath } from "node:url";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildFunctionUrlEvent } from "../scripts/serve/event.js";
-import { parseServeOptions } from "../scripts/serve/options.js";
-import { type LocalFunctionUrl, startLocalFunctionUrl } from "../scripts/serve/server.js";
+import { buildFunctionUrlEvent } from "../scripts/shared/lambda-emulator/event.js";
+import { parseServeOptions } from "../scripts/shared/lambda-emulator/options.js";
+import { type LocalFunctionUrl, startLocalFunctionUrl } from "../scripts/shared/lambda-emulator/server.js";
 import { announcedFunctionUrl, spawnScript } from "./support/processes.js";
 import { rawRequest } from "./support/raw-http.js";
 
@@ -406,7 +406,7 @@ describe("local function URL: execution environments", () => {
   });
 
   it("npm start's script exits 0 on SIGTERM after answering the request in flight", async () => {
-    const child = spawnScript("scripts/serve.ts", ["--port", "0", "--handler", echoHandler], { POWERTOOLS_LOG_LEVEL: "SILENT" });
+    const child = spawnScript("scripts/tools/serve/main.ts", ["--port", "0", "--handler", echoHandler], { POWERTOOLS_LOG_LEVEL: "SILENT" });
     const url = await announcedFunctionUrl(child);
     let stdout = "";
     child.stdout!.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
@@ -471,7 +471,7 @@ describe("local function URL in front of the real handler", () => {
       },
       { requestId: "direct-call", receivedAt: new Date(), urlId: "local" },
     );
-    const { createLambdaContext, functionSettingsFromEnv } = await import("../scripts/serve/context.js");
+    const { createLambdaContext, functionSettingsFromEnv } = await import("../scripts/shared/lambda-emulator/context.js");
     const direct = await handler(event, createLambdaContext(functionSettingsFromEnv({}), "direct-call", Date.now() + 30_000));
     expect(direct.statusCode).toBe(200);
     expect(JSON.parse(direct.body).predictions).toEqual(viaServer.predictions);

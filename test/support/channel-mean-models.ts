@@ -4,7 +4,7 @@ import { createHash } from "node:crypto";
 import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { attr, type Dim, OnnxGraphBuilder } from "../../scripts/onnx/graph-builder.js";
+import { attr, type Dim, OnnxGraphBuilder } from "../../scripts/build-time/onnx/graph-builder.js";
 
 export interface LinearHead {
   /** 3 x classes, row-major: logits[k] = sum_c mean[c] * weights[c * classes + k] + bias[k]. */

@@ -39,10 +39,10 @@ export function collect(child: ChildProcess): Promise<CliResult> {
 
 /** `npm run batch -- ARGS` as the same single process npm would end in. */
 export const runBatchCli = (args: string[], env: Record<string, string> = {}) =>
-  collect(spawnScript("scripts/batch-score.ts", args, env));
+  collect(spawnScript("scripts/tools/batch/main.ts", args, env));
 
 /**
- * The URL a `scripts/serve.ts` child announces on stderr once it listens; rejects with its output if it exits first.
+ * The URL a `scripts/tools/serve/main.ts` child announces on stderr once it listens; rejects with its output if it exits first.
  * Keeps reading stderr afterwards, so the child never blocks on a full pipe.
  */
 export function announcedFunctionUrl(child: ChildProcess): Promise<string> {
@@ -64,7 +64,7 @@ export interface ServeChild {
 
 /** `npm start` on a free port in a child process with its own environment variables. */
 export async function startServeChild(env: Record<string, string>, args: string[] = []): Promise<ServeChild> {
-  const child = spawnScript("scripts/serve.ts", ["--port", "0", ...args], env);
+  const child = spawnScript("scripts/tools/serve/main.ts", ["--port", "0", ...args], env);
   killWithTestProcess(child);
   child.stdout!.resume();
   const url = (await announcedFunctionUrl(child)).replace(/\/$/, "");

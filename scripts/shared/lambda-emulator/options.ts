@@ -1,0 +1,74 @@
+import { availableParallelism } from "node:os";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import type { LocalFunctionUrlOptions } from "./server.js";
+
+export const defaultHandlerModule = fileURLToPath(new URL("../../../handler/index.ts", import.meta.url));
+
+export const usage = `Usage: npm start -- [options]
+
+Serves the Lambda handler as a local function URL.
+
+Options:
+  --port N         port to listen on (env PORT, default 9000; 0 picks a free port)
+  --host HOST      address to bind (env HOST, default 127.0.0.1)
+  --concurrency N  execution environments, one request each at a time (env CONCURRENCY, default 1)
+  --timeout S      function timeout in seconds (env TIMEOUT, default 30)
+  --memory MB      reported memory size (env AWS_LAMBDA_FUNCTION_MEMORY_SIZE, default 2048)
+  --handler PATH   module exporting the handler (default handler/index.ts)
+  -h, --help       show this help`;
+
+function positiveInteger(name: string, raw: string, allowZero = false): number {
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < (allowZero ? 0 : 1)) {
+    throw new Error(`${name} must be a ${allowZero ? "non-negative" : "positive"} integer, got "${raw}"`);
+  }
+  return value;
+}
+
+/** Command-line flags override environment variables, which override the defaults. */
+export function parseServeOptions(
+  argv: string[],
+  env: NodeJS.ProcessEnv,
+): { help: true } | { help: false; options: LocalFunctionUrlOptions } {
+  const { values } = parseArgs({
+    args: argv,
+    strict: true,
+    options: {
+      port: { type: "string" },
+      host: { type: "string" },
+      concurrency: { type: "string" },
+      timeout: { type: "string" },
+      memory: { type: "string" },
+      handler: { type: "string" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+  if (values.help) return { help: true };
+  const port = values.port ?? env.PORT;
+  const concurrency = values.concurrency ?? env.CONCURRENCY;
+  const timeout = values.timeout ?? env.TIMEOUT;
+  const memory = values.memory ?? env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE;
+  const environments = concurrency === undefined ? 1 : positiveInteger("--concurrency", concurrency);
+  return {
+    help: false,
+    options: {
+      handlerModule: values.handler ?? defaultHandlerModule,
+      host: values.host ?? env.HOST ?? "127.0.0.1",
+      port: port === undefined ? 9000 : positiveInteger("--port", port, true),
+      concurrency: environments,
+      timeoutSeconds: timeout === undefined ? 30 : positiveInteger("--timeout", timeout),
+      memorySizeMB: memory === undefined ? 2048 : positiveInteger("--memory", memory),
+      env: splitCores(env, environments),
+    },
+  };
+}
+
+/**
+ * Each Lambda execution environment has CPUs of its own; locally N environments share this machine's, so unless
+ * ORT_INTRA_OP_THREADS is set each gets an equal share instead of all of them.
+ */
+function splitCores(env: NodeJS.ProcessEnv, environments: number): NodeJS.ProcessEnv {
+  if (env.ORT_INTRA_OP_THREADS !== undefined || environments === 1) return env;
+  return { ...env, ORT_INTRA_OP_THREADS: String(Math.max(1, Math.floor(availableParallelism() / environments))) };
+}

@@ -1,0 +1,43 @@
+import { parseServeOptions, usage } from "../../shared/lambda-emulator/options.js";
+import { startLocalFunctionUrl } from "../../shared/lambda-emulator/server.js";
+
+let parsed: ReturnType<typeof parseServeOptions>;
+try {
+  parsed = parseServeOptions(process.argv.slice(2), process.env);
+} catch (error) {
+  console.error(`${error instanceof Error ? error.message : String(error)}\n\n${usage}`);
+  process.exit(2);
+}
+if (parsed.help) {
+  console.log(usage);
+  process.exit(0);
+}
+
+const { options } = parsed;
+console.error(`Starting ${options.concurrency} execution environment(s) for ${options.handlerModule} …`);
+const functionUrl = await startLocalFunctionUrl(options).catch((error: unknown) => {
+  console.error(error instanceof Error ? error.message : String(error));
+  process.exit(1);
+});
+console.error(`Local function URL: ${functionUrl.url}  (Ctrl-C to stop)`);
+
+let stopRequestedAt: number | undefined;
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.on(signal, () => {
+    if (stopRequestedAt !== undefined) {
+      // Ctrl-C reaches this process both from the terminal and relayed by npm: one keypress, two signals.
+      if (Date.now() - stopRequestedAt < 1_000) return;
+      console.error("Stopping now.");
+      process.exit(130);
+    }
+    stopRequestedAt = Date.now();
+    console.error(`${signal}: finishing requests in flight, then stopping (again to force) …`);
+    functionUrl.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        console.error(error);
+        process.exit(1);
+      },
+    );
+  });
+}
