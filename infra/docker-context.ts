@@ -1,7 +1,11 @@
 import { createHash } from "node:crypto";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { join } from "node:path";
-import dockerignore from "@balena/dockerignore";
+import type { Ignore } from "@balena/dockerignore";
+
+// CommonJS (`module.exports = factory`) while its typings declare a default export: load it as Node does.
+const dockerignore = createRequire(import.meta.url)("@balena/dockerignore") as (options?: { ignorecase?: boolean }) => Ignore;
 
 /** Folders never walked: they are large, generated, and never part of the image's context. */
 const NEVER_IN_CONTEXT = new Set([".git", "node_modules"]);

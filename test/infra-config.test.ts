@@ -5,7 +5,7 @@ import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
-import { buildInputFiles, buildInputsHash } from "../infra/build-inputs.js";
+import { dockerContextFiles, dockerContextHash } from "../infra/docker-context.js";
 import { ConfigError, loadStageConfigs, parseStageConfig } from "../infra/config.js";
 import { functionEnvironment, threadsForMemory } from "../infra/function-environment.js";
 
@@ -151,19 +151,19 @@ describe("build-input hash", () => {
     writeFileSync(join(root, "package-lock.json"), "{}");
     writeFileSync(join(root, "handler/index.ts"), "export {};\n");
     writeFileSync(join(root, "model/model.json"), '{"sha256":"a"}');
-    const first = buildInputsHash(root);
-    expect(buildInputFiles(root)).toEqual(["Dockerfile", "handler/index.ts", "model/model.json", "package-lock.json"]);
+    const first = dockerContextHash(root);
+    expect(dockerContextFiles(root)).toEqual(["Dockerfile", "handler/index.ts", "model/model.json", "package-lock.json"]);
 
     writeFileSync(join(root, "model/model.onnx"), "weights");
     writeFileSync(join(root, "docs/notes.md"), "notes");
-    expect(buildInputsHash(root)).toBe(first);
+    expect(dockerContextHash(root)).toBe(first);
 
     for (const [file, content] of [["handler/index.ts", "export const a = 1;\n"], ["model/model.json", '{"sha256":"b"}'], ["package-lock.json", "{ }"], ["Dockerfile", "FROM scratch \n"]]) {
       const before = readFileSync(join(root, file!));
       writeFileSync(join(root, file!), content!);
-      expect(buildInputsHash(root), file).not.toBe(first);
+      expect(dockerContextHash(root), file).not.toBe(first);
       writeFileSync(join(root, file!), before);
-      expect(buildInputsHash(root)).toBe(first);
+      expect(dockerContextHash(root)).toBe(first);
     }
   });
 });

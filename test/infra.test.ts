@@ -22,14 +22,14 @@ import { Image } from "@cdktf/provider-docker/lib/image/index.js";
 import { RegistryImage } from "@cdktf/provider-docker/lib/registry-image/index.js";
 import { Testing } from "cdktf";
 import { describe, expect, it } from "vitest";
-import { buildInputsHash } from "../infra/build-inputs.js";
+import { dockerContextHash } from "../infra/docker-context.js";
 import { ALIAS_NAME, AWS_PROVIDER_FOR_URL_SCOPED_INVOKE, ClassifierStack } from "../infra/classifier-stack.js";
 import { parseStageConfig, type StageConfigInput } from "../infra/config.js";
 import { FunctionAlarms } from "../infra/constructs/alarms.js";
 import { BASIC_EXECUTION_POLICY_ARN, XRAY_WRITE_POLICY_ARN } from "../infra/constructs/execution-role.js";
 
 const PROJECT_ROOT = resolve(fileURLToPath(import.meta.url), "../..");
-const HASH = buildInputsHash(PROJECT_ROOT);
+const HASH = dockerContextHash(PROJECT_ROOT);
 const synthTimesMs: Record<string, number> = {};
 
 type Json = Record<string, any>;
