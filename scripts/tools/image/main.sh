@@ -25,7 +25,7 @@ for flag in "$@"; do
   [[ "$flag" == "--push" || "$flag" == --output* || "$flag" == "-o" ]] && output=""
 done
 
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../../.."
 # --provenance=false: Lambda rejects image indexes that carry attestation manifests; the result is a plain
 # single-platform image manifest.
 exec docker buildx build \
