@@ -3,9 +3,12 @@
 # Stage "build" runs on the same AWS Lambda base image as the function, so `npm ci` installs the native
 # modules (onnxruntime-node, sharp) for Amazon Linux 2023's glibc and the target architecture; host
 # node_modules never enter the build context (.dockerignore).
-ARG NODE_MAJOR=22
 
-FROM public.ecr.aws/lambda/nodejs:${NODE_MAJOR} AS build
+# Base of both stages. The stack passes the stage's image.baseImage, ideally pinned by digest
+# (public.ecr.aws/lambda/nodejs:22@sha256:…), so that a patched base image is a new, deliberate build.
+ARG BASE_IMAGE=public.ecr.aws/lambda/nodejs:22
+
+FROM ${BASE_IMAGE} AS build
 # Set by buildx from --platform (amd64 | arm64).
 ARG TARGETARCH
 WORKDIR /src
@@ -19,7 +22,7 @@ COPY model/ model/
 # prebuild (model:ensure) converts the default model from the nsfwjs package installed above.
 RUN npm run build -- --arch "${TARGETARCH:-amd64}"
 
-FROM public.ecr.aws/lambda/nodejs:${NODE_MAJOR}
+FROM ${BASE_IMAGE}
 # Lambda scales vCPUs with memory (1 vCPU at 1769 MB, 6 at 10240 MB): the function configuration should set
 # ORT_INTRA_OP_THREADS for its memory size; 2 matches the common 1.7-3 GB range.
 ENV ORT_INTRA_OP_THREADS=2 \

@@ -1,17 +1,18 @@
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group/index.js";
+import { DataAwsCallerIdentity } from "@cdktf/provider-aws/lib/data-aws-caller-identity/index.js";
 import { LambdaAlias } from "@cdktf/provider-aws/lib/lambda-alias/index.js";
 import { LambdaFunction } from "@cdktf/provider-aws/lib/lambda-function/index.js";
 import { LambdaFunctionUrl } from "@cdktf/provider-aws/lib/lambda-function-url/index.js";
 import { LambdaPermission } from "@cdktf/provider-aws/lib/lambda-permission/index.js";
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider/index.js";
 import { join, relative, resolve } from "node:path";
-import { App, LocalBackend, S3Backend, TerraformOutput, TerraformStack } from "cdktf";
+import { Annotations, App, LocalBackend, S3Backend, TerraformOutput, TerraformStack } from "cdktf";
 import type { Construct } from "constructs";
 import { dockerContextHash } from "./docker-context.js";
 import type { StageConfig } from "./config.js";
 import { FunctionAlarms } from "./constructs/alarms.js";
 import { ContainerImage } from "./constructs/container-image.js";
-import { ExecutionRole } from "./constructs/execution-role.js";
+import { ExecutionRole, type OwnedS3Input } from "./constructs/execution-role.js";
 import { ProvisionedConcurrency } from "./constructs/provisioned-concurrency.js";
 import { functionEnvironment } from "./function-environment.js";
 
@@ -59,9 +60,11 @@ export class ClassifierStack extends TerraformStack {
       retentionInDays: config.logging.retentionDays,
     });
 
+    const s3 = this.s3Inputs(config);
     const execution = new ExecutionRole(this, "execution", {
       roleName: `${name.slice(0, 59)}-role`,
-      s3Inputs: config.s3InputAllowlist,
+      logGroupArn: logGroup.arn,
+      s3Inputs: s3.inputs,
       tracing: config.tracing,
     });
 
@@ -72,7 +75,7 @@ export class ClassifierStack extends TerraformStack {
           keepLastImages: config.image.keepLastImages,
           forceDelete: config.image.forceDelete,
           architecture: config.architecture,
-          nodeMajor: config.image.nodeMajor,
+          baseImage: config.image.baseImage,
           buildContext: props.projectRoot,
           contentHash: props.buildInputsHash ?? dockerContextHash(props.projectRoot),
         });
@@ -87,7 +90,7 @@ export class ClassifierStack extends TerraformStack {
       memorySize: config.memoryMb,
       timeout: config.timeoutSeconds,
       ephemeralStorage: { size: config.ephemeralStorageMb },
-      environment: { variables: functionEnvironment(config) },
+      environment: { variables: functionEnvironment(config, s3.stageOwner) },
       loggingConfig: {
         logFormat: "JSON",
         applicationLogLevel: config.logging.applicationLevel,
@@ -156,6 +159,29 @@ export class ClassifierStack extends TerraformStack {
     output("ecr_repository_url", repositoryUrl, "ECR repository holding the image");
     output("image_digest", image.digest, "sha256 digest of the deployed image");
     output("log_group_name", logGroup.name, "CloudWatch log group of the function");
+  }
+
+  /**
+   * The allowlist with each entry's bucket owner: its own, else the stage's, else the deploying account. A prefix
+   * without a trailing `/` also matches its siblings (`uploads` matches `uploads-private/`), so it gets a warning.
+   */
+  private s3Inputs(config: StageConfig): { inputs: OwnedS3Input[]; stageOwner?: string } {
+    const allowlist = config.s3InputAllowlist;
+    if (allowlist.length === 0) return { inputs: [] };
+    for (const { bucket, prefix } of allowlist.filter(({ prefix }) => prefix !== "" && !prefix.endsWith("/"))) {
+      Annotations.of(this).addWarning(
+        `s3InputAllowlist: prefix "${prefix}" of bucket ${bucket} has no trailing "/", so it also matches keys such as "${prefix}-other/…"`,
+      );
+    }
+    let deployingAccount: string | undefined;
+    const stageDefault = () =>
+      config.s3InputExpectedBucketOwner ?? (deployingAccount ??= new DataAwsCallerIdentity(this, "account", {}).accountId);
+    const inputs = allowlist.map(({ bucket, prefix, expectedBucketOwner }) => ({
+      bucket,
+      prefix,
+      expectedBucketOwner: expectedBucketOwner ?? stageDefault(),
+    }));
+    return { inputs, stageOwner: config.s3InputExpectedBucketOwner ?? deployingAccount };
   }
 
   /**

@@ -9,10 +9,26 @@ const LOG_RETENTION_DAYS = [
 const name = (pattern: RegExp, what: string) => z.string().regex(pattern, `must be ${what}`);
 const positiveInt = z.number().int().min(1);
 
+const accountId = name(/^\d{12}$/, "a 12-digit AWS account id");
+
+/**
+ * S3's "safe" key characters (letters, digits, ! - _ . ' ( ) /) without `*`, plus `=` for Hive-style partitions.
+ * Everything else is refused: `*` and `?` would widen the IAM grant, `${` is Terraform interpolation, `,` was the old
+ * separator of S3_INPUT_ALLOWLIST, and control characters or a leading `/` never name what the operator meant.
+ */
+const S3_PREFIX_PATTERN = /^[A-Za-z0-9!_.'()=\/-]*$/;
+
 const s3InputSchema = z.strictObject({
   bucket: name(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, "an S3 bucket name"),
-  // A wildcard here would widen the IAM grant beyond the prefix the operator meant.
-  prefix: z.string().max(1024).regex(/^[^*?]*$/, "must not contain wildcards (* or ?)").default(""),
+  prefix: z
+    .string()
+    .max(1024)
+    .regex(/^[^*?]*$/, "must not contain wildcards (* or ?)")
+    .regex(/^(?!\/)/, "must not start with /")
+    .regex(S3_PREFIX_PATTERN, "may only contain letters, digits and ! - _ . ' ( ) = /")
+    .default(""),
+  /** Account that must own the bucket (s3:ResourceAccount, ExpectedBucketOwner); default: the stage's. */
+  expectedBucketOwner: accountId.optional(),
 });
 
 const scheduledActionSchema = z.strictObject({
@@ -33,7 +49,10 @@ const autoscalingSchema = z.strictObject({
 const corsSchema = z.strictObject({
   allowOrigins: z.array(z.string().min(1)).min(1),
   allowMethods: z.array(z.enum(["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "*"])).default(["GET", "POST"]),
-  allowHeaders: z.array(z.string().min(1)).default(["content-type"]),
+  // With AWS_IAM auth a browser sends SigV4 headers; the preflight must allow them.
+  allowHeaders: z
+    .array(z.string().min(1))
+    .default(["content-type", "authorization", "x-amz-date", "x-amz-security-token", "x-amz-content-sha256"]),
   exposeHeaders: z.array(z.string().min(1)).default([]),
   maxAgeSeconds: z.number().int().min(0).max(86_400).default(0),
   allowCredentials: z.boolean().default(false),
@@ -45,8 +64,17 @@ const imageSchema = z.strictObject({
     /^\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(\.cn)?\/[a-z0-9._/-]+(:[\w.-]{1,128}|@sha256:[a-f0-9]{64})$/,
     "an ECR image URI (account.dkr.ecr.region.amazonaws.com/repo:tag or repo@sha256:digest)",
   ).optional(),
-  nodeMajor: z.number().int().min(20).max(30).default(22),
+  /** Shorthand for baseImage `public.ecr.aws/lambda/nodejs:<nodeMajor>` (default 22). */
+  nodeMajor: z.number().int().min(20).max(30).optional(),
+  /** Base image of both Dockerfile stages, by tag or (to rebuild exactly when it moves) by digest. */
+  baseImage: name(
+    /^[a-z0-9]+([.-][a-z0-9]+)*(:\d+)?(\/[a-z0-9]+([._-][a-z0-9]+)*)+(:\w[\w.-]{0,127})?(@sha256:[a-f0-9]{64})?$/,
+    "an image reference such as public.ecr.aws/lambda/nodejs:22 or public.ecr.aws/lambda/nodejs:22@sha256:<64 hex>",
+  )
+    .refine((ref) => /:[\w.-]+$|@sha256:/.test(ref.replace(/^[^/]*\//, "")), "must name a tag or a digest")
+    .optional(),
   repositoryName: name(/^[a-z0-9]+([._/-][a-z0-9]+)*$/, "an ECR repository name (lowercase)").optional(),
+  /** Untagged images kept; tagged images (every image this stack pushes) are never expired. */
   keepLastImages: z.number().int().min(1).max(1000).default(10),
   forceDelete: z.boolean().default(false),
 });
@@ -70,6 +98,10 @@ const backendSchema = z.strictObject({
 });
 
 const logLevels = ["TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL"] as const;
+const STACK_SET_VARIABLES = ["S3_INPUT_ALLOWLIST", "S3_EXPECTED_BUCKET_OWNER"];
+/** Powertools switches that log every event whole: a base64 image, SigV4 headers. */
+const EVENT_LOGGING_VARIABLES = ["POWERTOOLS_LOGGER_LOG_EVENT", "POWERTOOLS_DEV"];
+const DEFAULT_NODE_MAJOR = 22;
 
 export const stageConfigSchema = z
   .strictObject({
@@ -102,14 +134,13 @@ export const stageConfigSchema = z
       .record(
         z
           .string()
-          .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must be a valid environment variable name")
-          .refine((key) => !key.startsWith("AWS_") && key !== "S3_INPUT_ALLOWLIST", {
-            message: "AWS_* and S3_INPUT_ALLOWLIST are set by the stack",
-          }),
+          .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must be a valid environment variable name"),
         z.string(),
       )
       .default({}),
     s3InputAllowlist: z.array(s3InputSchema).default([]),
+    /** Account that must own every allowlisted bucket unless the entry names its own; default: the deploying account. */
+    s3InputExpectedBucketOwner: accountId.optional(),
     image: imageSchema.prefault({}),
     provisionedConcurrency: z
       .strictObject({ count: z.number().int().min(0).default(0), autoscaling: autoscalingSchema.optional() })
@@ -165,6 +196,25 @@ export const stageConfigSchema = z
     if (config.alarms.snsTopicArn && config.alarms.createSnsTopic) {
       ctx.addIssue({ code: "custom", path: ["alarms", "createSnsTopic"], message: "cannot be true together with snsTopicArn" });
     }
+    // Checked here rather than on the record's keys: zod reports a failed key only as "Invalid key in record".
+    for (const key of Object.keys(config.environment)) {
+      if (key.startsWith("AWS_") || STACK_SET_VARIABLES.includes(key)) {
+        ctx.addIssue({ code: "custom", path: ["environment", key], message: `AWS_*, ${STACK_SET_VARIABLES.join(" and ")} are set by the stack` });
+      }
+      if (EVENT_LOGGING_VARIABLES.includes(key)) {
+        ctx.addIssue({ code: "custom", path: ["environment", key], message: "would log whole events (image bytes, headers) and is refused" });
+      }
+    }
+    if (config.functionUrl.authType === "NONE" && config.reservedConcurrency === undefined) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["reservedConcurrency"],
+        message: "is required when functionUrl.authType is NONE (it caps how much of the account anonymous callers can use)",
+      });
+    }
+    if (config.image.baseImage !== undefined && config.image.nodeMajor !== undefined) {
+      ctx.addIssue({ code: "custom", path: ["image", "nodeMajor"], message: "cannot be set together with image.baseImage" });
+    }
     const cors = config.functionUrl.cors;
     if (cors?.allowCredentials && cors.allowOrigins.includes("*")) {
       ctx.addIssue({ code: "custom", path: ["functionUrl", "cors", "allowCredentials"], message: 'cannot be true with origin "*"' });
@@ -172,10 +222,15 @@ export const stageConfigSchema = z
   })
   .transform((config) => {
     const functionName = config.functionName ?? `${config.project}-${config.stage}`;
+    const { nodeMajor, ...image } = config.image;
     return {
       ...config,
       functionName,
-      image: { ...config.image, repositoryName: config.image.repositoryName ?? functionName.toLowerCase() },
+      image: {
+        ...image,
+        baseImage: image.baseImage ?? `public.ecr.aws/lambda/nodejs:${nodeMajor ?? DEFAULT_NODE_MAJOR}`,
+        repositoryName: image.repositoryName ?? functionName.toLowerCase(),
+      },
       backend: config.backend && {
         ...config.backend,
         key: config.backend.key ?? `${config.project}/${config.stage}.tfstate`,

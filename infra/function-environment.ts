@@ -9,13 +9,22 @@ export function threadsForMemory(memoryMb: number): number {
   return Math.max(1, Math.min(MAX_VCPUS, Math.round(memoryMb / MB_PER_VCPU)));
 }
 
-/** `bucket/prefix` entries the handler may read; the IAM policy grants exactly these. */
-export function s3AllowlistEntries(config: Pick<StageConfig, "s3InputAllowlist">): string[] {
-  return config.s3InputAllowlist.map(({ bucket, prefix }) => (prefix ? `${bucket}/${prefix}` : bucket));
+/**
+ * S3_INPUT_ALLOWLIST: the entries the handler may read as JSON, `[{"bucket","prefix"}]` (plus `expectedBucketOwner`
+ * where an entry names its own); the IAM policy grants exactly these.
+ */
+export function s3AllowlistJson(config: Pick<StageConfig, "s3InputAllowlist">): string {
+  return JSON.stringify(
+    config.s3InputAllowlist.map(({ bucket, prefix, expectedBucketOwner }) => ({ bucket, prefix, ...(expectedBucketOwner && { expectedBucketOwner }) })),
+  );
 }
 
 /** The function's environment variables (names shared with handler/ and documented in the README). */
-export function functionEnvironment(config: StageConfig): Record<string, string> {
+export function functionEnvironment(
+  config: StageConfig,
+  /** S3_EXPECTED_BUCKET_OWNER: the account owning the allowlisted buckets (set only when there are some). */
+  s3ExpectedBucketOwner?: string,
+): Record<string, string> {
   const limits: Record<string, number | undefined> = {
     MAX_BATCH_IMAGES: config.limits.maxBatchImages,
     MAX_IMAGE_PIXELS: config.limits.maxImagePixels,
@@ -29,8 +38,9 @@ export function functionEnvironment(config: StageConfig): Record<string, string>
     POWERTOOLS_METRICS_NAMESPACE: config.metricsNamespace,
     // Lambda's FATAL is Powertools' CRITICAL.
     POWERTOOLS_LOG_LEVEL: config.logging.applicationLevel === "FATAL" ? "CRITICAL" : config.logging.applicationLevel,
-    S3_INPUT_ALLOWLIST: s3AllowlistEntries(config).join(","),
+    S3_INPUT_ALLOWLIST: s3AllowlistJson(config),
   };
+  if (config.s3InputAllowlist.length > 0 && s3ExpectedBucketOwner) environment.S3_EXPECTED_BUCKET_OWNER = s3ExpectedBucketOwner;
   for (const [key, value] of Object.entries(limits)) {
     if (value !== undefined) environment[key] = String(value);
   }

@@ -74,11 +74,11 @@ describe("Dockerfile", () => {
     if (outDir) await rm(outDir, { recursive: true, force: true });
   });
 
-  it("builds and runs every stage on the AWS Lambda Node.js base image, Node 22 by default", async () => {
+  it("builds and runs every stage on the AWS Lambda Node.js base image (BASE_IMAGE), Node 22 by default", async () => {
     const { stages, globalArgs } = await parseDockerfile();
     expect(stages.length).toBeGreaterThanOrEqual(2);
     for (const stage of stages) expect(stage.image).toMatch(/^public\.ecr\.aws\/lambda\/nodejs:\d+$/);
-    expect(globalArgs.get("NODE_MAJOR")).toBe("22");
+    expect(globalArgs.get("BASE_IMAGE")).toBe("public.ecr.aws/lambda/nodejs:22");
   });
 
   it("installs and builds inside the build stage for the target architecture", async () => {

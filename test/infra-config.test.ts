@@ -44,7 +44,7 @@ describe("stage configuration", () => {
       tracing: false,
       logging: { retentionDays: 30, applicationLevel: "INFO", systemLevel: "WARN" },
       s3InputAllowlist: [],
-      image: { repositoryName: "image-classifier-dev", keepLastImages: 10, forceDelete: false, nodeMajor: 22 },
+      image: { repositoryName: "image-classifier-dev", keepLastImages: 10, forceDelete: false, baseImage: "public.ecr.aws/lambda/nodejs:22" },
       provisionedConcurrency: { count: 0 },
       functionUrl: { authType: "AWS_IAM" },
       alarms: { enabled: true, createSnsTopic: false, durationP99Ratio: 0.8 },

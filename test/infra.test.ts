@@ -26,7 +26,8 @@ import { dockerContextHash } from "../infra/docker-context.js";
 import { ALIAS_NAME, AWS_PROVIDER_FOR_URL_SCOPED_INVOKE, ClassifierStack } from "../infra/classifier-stack.js";
 import { parseStageConfig, type StageConfigInput } from "../infra/config.js";
 import { FunctionAlarms } from "../infra/constructs/alarms.js";
-import { BASIC_EXECUTION_POLICY_ARN, XRAY_WRITE_POLICY_ARN } from "../infra/constructs/execution-role.js";
+import { imageInputsHash } from "../infra/constructs/container-image.js";
+import { XRAY_WRITE_POLICY_ARN } from "../infra/constructs/execution-role.js";
 
 const PROJECT_ROOT = resolve(fileURLToPath(import.meta.url), "../..");
 const HASH = dockerContextHash(PROJECT_ROOT);
@@ -127,14 +128,14 @@ describe("ECR repository and image build", () => {
     expect(has(full, EcrRepository.tfResourceType, { force_delete: false })).toBe(false);
   });
 
-  it("keeps only the last N images", () => {
+  it("expires only untagged images beyond the last N", () => {
     for (const [s, keep] of [[base, 10], [full, 3]] as const) {
       const [, lifecycle] = only(s, EcrLifecyclePolicy.tfResourceType);
       expect(lifecycle.repository).toBe(ref(s, EcrRepository.tfResourceType, "name"));
       const rules = JSON.parse(lifecycle.policy).rules;
       expect(rules).toEqual([
         expect.objectContaining({
-          selection: { tagStatus: "any", countType: "imageCountMoreThan", countNumber: keep },
+          selection: { tagStatus: "untagged", countType: "imageCountMoreThan", countNumber: keep },
           action: { type: "expire" },
         }),
       ]);
@@ -164,7 +165,7 @@ describe("ECR repository and image build", () => {
     for (const [s, platform, targetArch] of [[base, "linux/amd64", "amd64"], [full, "linux/arm64", "arm64"]] as const) {
       const [, image] = only(s, Image.tfResourceType);
       expect(image.build.platform).toBe(platform);
-      expect(image.build.build_args).toEqual({ NODE_MAJOR: "22", TARGETARCH: targetArch });
+      expect(image.build.build_args).toEqual({ BASE_IMAGE: "public.ecr.aws/lambda/nodejs:22", TARGETARCH: targetArch });
       expect(isAbsolute(image.build.context)).toBe(true);
       expect(image.build.context).toBe(PROJECT_ROOT);
       expect(existsSync(join(image.build.context, image.build.dockerfile))).toBe(true);
@@ -175,16 +176,17 @@ describe("ECR repository and image build", () => {
     expect(only(base, LambdaFunction.tfResourceType)[1].architectures).toEqual(["x86_64"]);
   });
 
-  it("tags and triggers the build with the content hash of the build inputs", () => {
+  it("tags and triggers the build with the hash of the build inputs (context, build arguments, platform)", () => {
     const [, image] = only(base, Image.tfResourceType);
     expect(HASH).toMatch(/^[a-f0-9]{64}$/);
-    expect(image.triggers).toEqual({ buildInputsSha256: HASH });
-    expect(image.name).toBe(`${ref(base, EcrRepository.tfResourceType, "repository_url")}:src-${HASH.slice(0, 32)}`);
+    const inputs = imageInputsHash(HASH, { BASE_IMAGE: "public.ecr.aws/lambda/nodejs:22", TARGETARCH: "amd64" }, "linux/amd64");
+    expect(image.triggers).toEqual({ buildInputsSha256: inputs });
+    expect(image.name).toBe(`${ref(base, EcrRepository.tfResourceType, "repository_url")}:src-${inputs.slice(0, 32)}`);
     expect(
       has(base, RegistryImage.tfResourceType, {
         name: ref(base, Image.tfResourceType, "name"),
         keep_remotely: true,
-        triggers: { buildInputsSha256: HASH },
+        triggers: { buildInputsSha256: inputs },
       }),
     ).toBe(true);
   });
@@ -247,14 +249,15 @@ describe("function, role and log group", () => {
       POWERTOOLS_SERVICE_NAME: "image-classifier",
       POWERTOOLS_METRICS_NAMESPACE: "ImageClassifier",
       POWERTOOLS_LOG_LEVEL: "INFO",
-      S3_INPUT_ALLOWLIST: "",
+      S3_INPUT_ALLOWLIST: "[]",
     });
     expect(only(full, LambdaFunction.tfResourceType)[1].environment.variables).toEqual({
       ORT_INTRA_OP_THREADS: "6",
       POWERTOOLS_SERVICE_NAME: "image-classifier",
       POWERTOOLS_METRICS_NAMESPACE: "ImageClassifier",
       POWERTOOLS_LOG_LEVEL: "WARN",
-      S3_INPUT_ALLOWLIST: "input-bucket/images/,other-bucket",
+      S3_INPUT_ALLOWLIST: '[{"bucket":"input-bucket","prefix":"images/"},{"bucket":"other-bucket","prefix":""}]',
+      S3_EXPECTED_BUCKET_OWNER: "${data.aws_caller_identity.account.account_id}",
       MAX_BATCH_IMAGES: "8",
       MAX_IMAGE_PIXELS: "20000000",
       S3_MAX_OBJECT_BYTES: "5000000",
@@ -268,7 +271,7 @@ describe("function, role and log group", () => {
     expect(has(full, CloudwatchLogGroup.tfResourceType, { name: "/aws/lambda/classifier-public", retention_in_days: 90 })).toBe(true);
   });
 
-  it("trusts lambda.amazonaws.com and attaches basic execution (X-Ray only with tracing)", () => {
+  it("trusts lambda.amazonaws.com and attaches no managed policy but X-Ray (only with tracing)", () => {
     for (const s of [base, full]) {
       const [, role] = only(s, IamRole.tfResourceType);
       expect(JSON.parse(role.assume_role_policy).Statement).toEqual([
@@ -276,25 +279,26 @@ describe("function, role and log group", () => {
       ]);
     }
     const attached = (s: Synthesized) => resourcesOf(s, IamRolePolicyAttachment.tfResourceType).map(([, a]) => a.policy_arn).sort();
-    expect(attached(base)).toEqual([BASIC_EXECUTION_POLICY_ARN]);
-    expect(attached(full)).toEqual([BASIC_EXECUTION_POLICY_ARN, XRAY_WRITE_POLICY_ARN].sort());
+    expect(attached(base)).toEqual([]);
+    expect(attached(full)).toEqual([XRAY_WRITE_POLICY_ARN]);
   });
 
   it("grants s3:GetObject only on the configured prefixes, and no S3 statement by default", () => {
-    expect(Testing.toHaveResource(base.json, IamRolePolicy.tfResourceType)).toBe(false);
+    expect(iamStatements(base).flatMap((statement) => asList(statement.Action)).filter((a) => a.startsWith("s3:"))).toEqual([]);
     const s3 = iamStatements(full).filter((statement) => asList(statement.Action).some((a) => a.startsWith("s3:")));
     expect(s3).toHaveLength(1);
     expect(asList(s3[0]!.Action)).toEqual(["s3:GetObject"]);
     expect(asList(s3[0]!.Resource).sort()).toEqual(["arn:aws:s3:::input-bucket/images/*", "arn:aws:s3:::other-bucket/*"]);
   });
 
-  it("has no wildcard action anywhere and no resource beyond the S3 prefixes", () => {
+  it("has no wildcard action anywhere and no resource beyond the log group's streams and the S3 prefixes", () => {
     for (const s of [base, full, existing]) {
       const actions = [...actionStrings(s.tf), ...iamStatements(s).flatMap((statement) => asList(statement.Action))];
       expect(actions.length).toBeGreaterThan(0);
       for (const action of actions) expect(action, `action ${action}`).not.toContain("*");
       const resources = iamStatements(s).flatMap((statement) => asList(statement.Resource));
-      const allowed = s === full ? ["arn:aws:s3:::input-bucket/images/*", "arn:aws:s3:::other-bucket/*"] : [];
+      const logStreams = `${ref(s, CloudwatchLogGroup.tfResourceType, "arn")}:*`;
+      const allowed = s === full ? [logStreams, "arn:aws:s3:::input-bucket/images/*", "arn:aws:s3:::other-bucket/*"] : [logStreams];
       expect(resources.sort()).toEqual(allowed.sort());
     }
   });

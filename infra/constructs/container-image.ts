@@ -4,6 +4,7 @@ import { EcrRepository } from "@cdktf/provider-aws/lib/ecr-repository/index.js";
 import { Image } from "@cdktf/provider-docker/lib/image/index.js";
 import { DockerProvider } from "@cdktf/provider-docker/lib/provider/index.js";
 import { RegistryImage } from "@cdktf/provider-docker/lib/registry-image/index.js";
+import { createHash } from "node:crypto";
 import { Fn } from "cdktf";
 import { Construct } from "constructs";
 
@@ -20,11 +21,22 @@ export interface ContainerImageProps {
   keepLastImages: number;
   forceDelete: boolean;
   architecture: Architecture;
-  nodeMajor: number;
+  /** BASE_IMAGE build argument: the base of both Dockerfile stages, by tag or by digest. */
+  baseImage: string;
   /** Absolute path of the folder holding the Dockerfile. */
   buildContext: string;
-  /** Content hash of the build inputs: the image tag and the rebuild trigger. */
+  /** Content hash of the Docker build context. */
   contentHash: string;
+}
+
+/**
+ * sha256 of everything a build depends on: the context, the build arguments (base image included) and the platform.
+ * It is the image tag and the rebuild trigger, so moving the base-image pin rebuilds and redeploys, and a tag is
+ * never pushed twice for different content (ECR tags are immutable).
+ */
+export function imageInputsHash(contentHash: string, buildArgs: Record<string, string>, platform: string): string {
+  const sortedArgs = Object.fromEntries(Object.entries(buildArgs).sort(([a], [b]) => a.localeCompare(b)));
+  return createHash("sha256").update(JSON.stringify({ contentHash, buildArgs: sortedArgs, platform })).digest("hex");
 }
 
 /** ECR repository plus an image built from this repository's Dockerfile and pushed by the docker provider. */
@@ -34,10 +46,15 @@ export class ContainerImage extends Construct {
   readonly imageUri: string;
   readonly digest: string;
   readonly tag: string;
+  /** Hash of every build input (see imageInputsHash). */
+  readonly inputsHash: string;
 
   constructor(scope: Construct, id: string, props: ContainerImageProps) {
     super(scope, id);
-    this.tag = `src-${props.contentHash.slice(0, 32)}`;
+    const { platform, targetArch } = DOCKER_ARCH[props.architecture];
+    const buildArgs = { BASE_IMAGE: props.baseImage, TARGETARCH: targetArch };
+    this.inputsHash = imageInputsHash(props.contentHash, buildArgs, platform);
+    this.tag = `src-${this.inputsHash.slice(0, 32)}`;
 
     this.repository = new EcrRepository(this, "repository", {
       name: props.repositoryName,
@@ -52,8 +69,10 @@ export class ContainerImage extends Construct {
         rules: [
           {
             rulePriority: 1,
-            description: `Keep the last ${props.keepLastImages} images`,
-            selection: { tagStatus: "any", countType: "imageCountMoreThan", countNumber: props.keepLastImages },
+            // Never tagged images: a published function version may still run any pushed (tagged) image, and a
+            // rollback to it would fail once the image is gone. Untagged ones are leftovers no version references.
+            description: `Expire untagged images beyond the last ${props.keepLastImages}`,
+            selection: { tagStatus: "untagged", countType: "imageCountMoreThan", countNumber: props.keepLastImages },
             action: { type: "expire" },
           },
         ],
@@ -73,7 +92,6 @@ export class ContainerImage extends Construct {
       ],
     });
 
-    const { platform, targetArch } = DOCKER_ARCH[props.architecture];
     // No `builder`: the provider then builds through the engine API, which attaches no provenance or SBOM
     // attestations (provider 3.6.2 has no provenance switch), so ECR receives a single-platform manifest Lambda accepts.
     const image = new Image(this, "image", {
@@ -82,18 +100,18 @@ export class ContainerImage extends Construct {
         context: props.buildContext,
         dockerfile: "Dockerfile",
         platform,
-        buildArgs: { NODE_MAJOR: String(props.nodeMajor), TARGETARCH: targetArch },
-        label: { "org.opencontainers.image.revision": props.contentHash },
+        buildArgs,
+        label: { "org.opencontainers.image.revision": props.contentHash, "org.opencontainers.image.base.name": props.baseImage },
       },
-      triggers: { buildInputsSha256: props.contentHash },
+      triggers: { buildInputsSha256: this.inputsHash },
       keepLocally: false,
     });
 
-    // Old images stay in ECR (published versions may still point at them); the lifecycle policy prunes them.
+    // Old images stay in ECR: published versions may still point at them (see infra/README.md, "Old images").
     const pushed = new RegistryImage(this, "pushed", {
       name: image.name,
       keepRemotely: true,
-      triggers: { buildInputsSha256: props.contentHash },
+      triggers: { buildInputsSha256: this.inputsHash },
     });
 
     this.digest = pushed.sha256Digest;

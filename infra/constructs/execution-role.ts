@@ -4,17 +4,25 @@ import { IamRolePolicyAttachment } from "@cdktf/provider-aws/lib/iam-role-policy
 import type { TerraformResource } from "cdktf";
 import { Construct } from "constructs";
 
-export const BASIC_EXECUTION_POLICY_ARN = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole";
 export const XRAY_WRITE_POLICY_ARN = "arn:aws:iam::aws:policy/AWSXRayDaemonWriteAccess";
+/** What the function needs to write its own log lines; the log group itself is created by Terraform. */
+export const LOG_WRITE_ACTIONS = ["logs:CreateLogStream", "logs:PutLogEvents"] as const;
 
 export interface S3Input {
   bucket: string;
   prefix: string;
 }
 
+export interface OwnedS3Input extends S3Input {
+  /** Account id that must own the bucket (may be a Terraform reference). */
+  expectedBucketOwner: string;
+}
+
 export interface ExecutionRoleProps {
   roleName: string;
-  s3Inputs: S3Input[];
+  /** ARN of the function's log group, without the `:*` stream suffix (as aws_cloudwatch_log_group exports it). */
+  logGroupArn: string;
+  s3Inputs: OwnedS3Input[];
   tracing: boolean;
 }
 
@@ -23,7 +31,20 @@ export function s3ObjectArn({ bucket, prefix }: S3Input): string {
   return `arn:aws:s3:::${bucket}/${prefix}*`;
 }
 
-/** The function's role: logs through AWSLambdaBasicExecutionRole, reads only the configured S3 prefixes. */
+/** One statement per bucket owner: s3:ResourceAccount keeps a re-created bucket of the same name in another account out. */
+function s3ReadStatements(inputs: OwnedS3Input[]) {
+  const byOwner = new Map<string, OwnedS3Input[]>();
+  for (const input of inputs) byOwner.set(input.expectedBucketOwner, [...(byOwner.get(input.expectedBucketOwner) ?? []), input]);
+  return [...byOwner].map(([owner, owned], index) => ({
+    Sid: `ReadInputObjects${index === 0 ? "" : index}`,
+    Effect: "Allow",
+    Action: "s3:GetObject",
+    Resource: owned.map(s3ObjectArn),
+    Condition: { StringEquals: { "s3:ResourceAccount": owner } },
+  }));
+}
+
+/** The function's role: writes only its own log group, reads only the configured S3 prefixes (X-Ray when tracing). */
 export class ExecutionRole extends Construct {
   readonly role: IamRole;
   /** Everything attached to the role; the function waits for all of it. */
@@ -40,8 +61,16 @@ export class ExecutionRole extends Construct {
       }),
     });
 
+    // Not AWSLambdaBasicExecutionRole: that grants logs:CreateLogGroup and log writes on every log group of the account.
     this.grants.push(
-      new IamRolePolicyAttachment(this, "basic-execution", { role: this.role.name, policyArn: BASIC_EXECUTION_POLICY_ARN }),
+      new IamRolePolicy(this, "logs", {
+        name: "write-own-logs",
+        role: this.role.id,
+        policy: JSON.stringify({
+          Version: "2012-10-17",
+          Statement: [{ Sid: "WriteOwnLogs", Effect: "Allow", Action: LOG_WRITE_ACTIONS, Resource: `${props.logGroupArn}:*` }],
+        }),
+      }),
     );
 
     if (props.tracing) {
@@ -53,10 +82,7 @@ export class ExecutionRole extends Construct {
         new IamRolePolicy(this, "s3-input", {
           name: "read-s3-input",
           role: this.role.id,
-          policy: JSON.stringify({
-            Version: "2012-10-17",
-            Statement: [{ Sid: "ReadInputObjects", Effect: "Allow", Action: "s3:GetObject", Resource: props.s3Inputs.map(s3ObjectArn) }],
-          }),
+          policy: JSON.stringify({ Version: "2012-10-17", Statement: s3ReadStatements(props.s3Inputs) }),
         }),
       );
     }
