@@ -1,12 +1,19 @@
+import { execFile } from "node:child_process";
 import { once } from "node:events";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildFunctionUrlEvent } from "../scripts/shared/lambda-emulator/event.js";
+import { bindWarning, hostPolicy } from "../scripts/shared/lambda-emulator/host-check.js";
+import type { DrainBounds } from "../scripts/shared/lambda-emulator/lingering-close.js";
 import { parseServeOptions } from "../scripts/shared/lambda-emulator/options.js";
-import { type LocalFunctionUrl, startLocalFunctionUrl } from "../scripts/shared/lambda-emulator/server.js";
+import { spareConnections, startLocalFunctionUrl } from "../scripts/shared/lambda-emulator/server.js";
 import { announcedFunctionUrl, spawnScript } from "./support/processes.js";
 import { rawRequest } from "./support/raw-http.js";
+import { rawUpload } from "./support/raw-upload.js";
 
 const echoHandler = fileURLToPath(new URL("./support/echo-handler.ts", import.meta.url));
 const realHandler = fileURLToPath(new URL("../handler/index.ts", import.meta.url));
@@ -41,12 +48,16 @@ function parseReport(line: string): ParsedReport {
 }
 
 /** A server on an ephemeral port whose platform lines are collected instead of printed. */
-async function startEcho(options: { concurrency?: number; timeoutSeconds?: number; handlerModule?: string } = {}) {
+async function startEcho(
+  options: { concurrency?: number; maxQueued?: number; timeoutSeconds?: number; handlerModule?: string; drainBounds?: DrainBounds } = {},
+) {
   const lines: string[] = [];
   const server = await startLocalFunctionUrl({
     handlerModule: options.handlerModule ?? echoHandler,
     port: 0,
     concurrency: options.concurrency ?? 1,
+    ...(options.maxQueued === undefined ? {} : { maxQueued: options.maxQueued }),
+    ...(options.drainBounds === undefined ? {} : { drainBounds: options.drainBounds }),
     timeoutSeconds: options.timeoutSeconds ?? 30,
     memorySizeMB: 1536,
     functionName: "echo-under-test",
@@ -76,21 +87,23 @@ describe("npm start options", () => {
     return parsed.options;
   };
 
-  it("defaults to 127.0.0.1:9000, one environment, 30 s, 2048 MB, the real handler", () => {
+  it("defaults to 127.0.0.1:9000, one environment, 16 waiting requests, 30 s, 2048 MB, the real handler", () => {
     const options = optionsOf([]);
-    expect(options).toMatchObject({ host: "127.0.0.1", port: 9000, concurrency: 1, timeoutSeconds: 30, memorySizeMB: 2048 });
+    expect(options).toMatchObject({ host: "127.0.0.1", port: 9000, concurrency: 1, maxQueued: 16, timeoutSeconds: 30, memorySizeMB: 2048 });
     expect(options.handlerModule).toBe(realHandler);
   });
 
-  it("takes PORT/HOST/CONCURRENCY/TIMEOUT from the environment, and flags over those", () => {
-    const env = { PORT: "8080", HOST: "0.0.0.0", CONCURRENCY: "3", TIMEOUT: "10" };
-    expect(optionsOf([], env)).toMatchObject({ port: 8080, host: "0.0.0.0", concurrency: 3, timeoutSeconds: 10 });
-    expect(optionsOf(["--port", "0", "--host", "::1", "--concurrency", "2", "--timeout", "5"], env)).toMatchObject({
-      port: 0,
-      host: "::1",
-      concurrency: 2,
-      timeoutSeconds: 5,
-    });
+  it("takes PORT/SERVE_HOST/CONCURRENCY/MAX_QUEUED/TIMEOUT from the environment, and flags over those", () => {
+    const env = { PORT: "8080", SERVE_HOST: "0.0.0.0", CONCURRENCY: "3", MAX_QUEUED: "5", TIMEOUT: "10" };
+    expect(optionsOf([], env)).toMatchObject({ port: 8080, host: "0.0.0.0", concurrency: 3, maxQueued: 5, timeoutSeconds: 10 });
+    expect(
+      optionsOf(["--port", "0", "--host", "::1", "--concurrency", "2", "--max-queued", "0", "--timeout", "5"], env),
+    ).toMatchObject({ port: 0, host: "::1", concurrency: 2, maxQueued: 0, timeoutSeconds: 5 });
+  });
+
+  it("ignores the generic HOST variable, and derives the queue from the concurrency", () => {
+    expect(optionsOf([], { HOST: "0.0.0.0" }).host).toBe("127.0.0.1");
+    expect(optionsOf(["--concurrency", "3"]).maxQueued).toBe(48);
   });
 
   it("gives each of N environments a share of the cores unless ORT_INTRA_OP_THREADS is set", () => {
@@ -104,6 +117,153 @@ describe("npm start options", () => {
     expect(() => optionsOf(["--port", "http"])).toThrow(/--port/);
     expect(() => optionsOf([], { TIMEOUT: "1.5" })).toThrow(/--timeout/);
     expect(() => optionsOf(["--bogus"])).toThrow(/bogus/);
+    expect(() => optionsOf([], { MAX_QUEUED: "-1" })).toThrow(/--max-queued must be a non-negative integer/);
+  });
+});
+
+describe("local function URL: Host header check (DNS rebinding)", () => {
+  it("answers loopback names with the port on a loopback bind, and nothing else", () => {
+    for (const bind of ["127.0.0.1", "::1", "localhost"]) {
+      const policy = hostPolicy(bind, 9000);
+      for (const host of ["localhost:9000", "127.0.0.1:9000", "[::1]:9000", "LOCALHOST:9000"]) expect(policy.accepts(host)).toBe(true);
+      for (const host of ["evil.example", "evil.example:9000", "localhost", "localhost:9001", "127.0.0.1.evil.example:9000", undefined]) {
+        expect({ bind, host, accepted: policy.accepts(host) }).toEqual({ bind, host, accepted: false });
+      }
+    }
+  });
+
+  it("answers only its own address on a non-loopback bind, and any host on a wildcard bind", () => {
+    const lan = hostPolicy("192.168.1.10", 8080);
+    expect(lan.accepts("192.168.1.10:8080")).toBe(true);
+    expect(lan.accepts("localhost:8080")).toBe(false);
+    expect(lan.accepts("evil.example:8080")).toBe(false);
+    expect(hostPolicy("fd00::5", 8080).accepts("[fd00::5]:8080")).toBe(true);
+    for (const wildcard of ["0.0.0.0", "::"]) expect(hostPolicy(wildcard, 8080).accepts("evil.example")).toBe(true);
+  });
+
+  it("warns about every bind that is not loopback", () => {
+    for (const loopback of ["127.0.0.1", "127.0.0.2", "::1", "localhost"]) expect(bindWarning(loopback)).toBeUndefined();
+    expect(bindWarning("192.168.1.10")).toMatch(/^Warning: listening on 192\.168\.1\.10, not loopback/);
+    expect(bindWarning("0.0.0.0")).toMatch(/all interfaces.*any Host header is accepted/);
+    expect(bindWarning("::")).toMatch(/all interfaces/);
+  });
+
+  it("refuses a request whose Host is not this server with 421 and a JSON message, without invoking the function", async () => {
+    const echo = await startEcho();
+    try {
+      const refused = await rawRequest(`${echo.server.url}/classify`, {
+        method: "POST",
+        headers: { host: "evil.example", "content-type": "image/jpeg" },
+        body: Buffer.alloc(1000, 1),
+      });
+      expect(refused.status).toBe(421);
+      expect(refused.headers["content-type"]).toEqual(["application/json"]);
+      expect(JSON.parse(refused.body.toString()).Message).toContain('"evil.example"');
+      expect((await rawRequest(`${echo.server.url}/`, { headers: { host: `evil.example:${echo.server.port}` } })).status).toBe(421);
+      expect(echo.reports()).toHaveLength(0);
+      for (const host of [`localhost:${echo.server.port}`, `127.0.0.1:${echo.server.port}`, `[::1]:${echo.server.port}`]) {
+        expect({ host, status: (await rawRequest(`${echo.server.url}/`, { headers: { host } })).status }).toEqual({ host, status: 200 });
+      }
+    } finally {
+      await echo.server.close();
+    }
+  });
+
+  it("npm start warns when it binds all interfaces (SERVE_HOST), and answers any Host there", async () => {
+    const child = spawnScript("scripts/tools/serve/main.ts", ["--port", "0", "--handler", echoHandler], {
+      SERVE_HOST: "0.0.0.0",
+      POWERTOOLS_LOG_LEVEL: "SILENT",
+    });
+    let stderr = "";
+    child.stderr!.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
+    child.stdout!.resume();
+    try {
+      const url = await announcedFunctionUrl(child);
+      expect(url).toMatch(/^http:\/\/0\.0\.0\.0:\d+$/);
+      expect(stderr).toMatch(/Warning: listening on all interfaces \(0\.0\.0\.0\)/);
+      expect((await rawRequest(`${url}/`, { headers: { host: "any.example" } })).status).toBe(200);
+    } finally {
+      child.kill("SIGKILL");
+    }
+  });
+});
+
+describe("local function URL: refused uploads reach the client as a 413 (lingering close)", () => {
+  let echo: Awaited<ReturnType<typeof startEcho>>;
+  let dir: string;
+  beforeAll(async () => {
+    echo = await startEcho();
+    dir = await mkdtemp(join(tmpdir(), "serve-test-"));
+  });
+  afterAll(async () => {
+    await echo.server.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const expectFunctionUrl413 = (status: number, body: string) => {
+    expect(status).toBe(413);
+    expect(JSON.parse(body).Message).toBe("Request must be smaller than 6291456 bytes for the InvokeFunction operation");
+  };
+
+  it("fetch() posting 7 MB, and streaming 20 MB, reads the 413", async () => {
+    const whole = await fetch(`${echo.server.url}/classify`, { method: "POST", body: Buffer.alloc(7_000_000, 1) });
+    expectFunctionUrl413(whole.status, await whole.text());
+    const chunk = Buffer.alloc(64 * 1024, 1);
+    let sent = 0;
+    const stream = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (sent >= 20_000_000) return controller.close();
+        sent += chunk.length;
+        controller.enqueue(chunk);
+      },
+    });
+    const streamed = await fetch(`${echo.server.url}/classify`, { method: "POST", body: stream, duplex: "half" } as RequestInit);
+    expectFunctionUrl413(streamed.status, await streamed.text());
+  });
+
+  it("curl --data-binary @file reads the 413, with and without Expect: 100-continue", async () => {
+    const file = join(dir, "big.bin");
+    await writeFile(file, Buffer.alloc(20_000_000, 1));
+    for (const expectHeader of [[], ["-H", "Expect:"]]) {
+      const { stdout } = await new Promise<{ stdout: string }>((resolve, reject) =>
+        execFile(
+          "curl",
+          ["-sS", "-w", "\n%{http_code}", "-H", "content-type: image/jpeg", ...expectHeader, "--data-binary", `@${file}`, `${echo.server.url}/classify`],
+          (error, stdout, stderr) => (error ? reject(new Error(`curl ${expectHeader.join(" ")}: ${stderr}`, { cause: error })) : resolve({ stdout })),
+        ),
+      );
+      const [body, status] = [stdout.slice(0, stdout.lastIndexOf("\n")), stdout.slice(stdout.lastIndexOf("\n") + 1)];
+      expectFunctionUrl413(Number(status), body);
+    }
+  });
+
+  it("a raw socket that sends all of a 20 MB body reads the 413 and a clean close, no reset", async () => {
+    const result = await rawUpload(echo.server.port, { declaredBytes: 20_000_000 });
+    expect(result.errorCode).toBeUndefined();
+    expect(result.bodySent).toBe(true);
+    expect(result.received).toMatch(/^HTTP\/1\.1 413 /);
+    expect(result.received).toMatch(/\r\nconnection: close\r\n/i);
+    expectFunctionUrl413(413, result.received.slice(result.received.indexOf("\r\n\r\n") + 4));
+  });
+
+  it("stops draining after its byte bound and after its time bound", async () => {
+    const bounded = await startEcho({ drainBounds: { maxBytes: 1024 * 1024, maxMs: 60_000 } });
+    try {
+      const tooMuch = await rawUpload(bounded.server.port, { declaredBytes: 64_000_000 });
+      expect(tooMuch.received).toMatch(/^HTTP\/1\.1 413 /);
+      expect(tooMuch.bodySent).toBe(false);
+    } finally {
+      await bounded.server.close();
+    }
+    const impatient = await startEcho({ drainBounds: { maxBytes: 64 * 1024 * 1024, maxMs: 200 } });
+    try {
+      // Declares 10 MB, sends 7 MB, then waits: only the time bound ends the connection.
+      const stalled = await rawUpload(impatient.server.port, { declaredBytes: 10_000_000, sendBytes: 7_000_000 });
+      expect(stalled.received).toMatch(/^HTTP\/1\.1 413 /);
+      expect(stalled.bodySent).toBe(true);
+    } finally {
+      await impatient.server.close();
+    }
   });
 });
 
@@ -337,6 +497,41 @@ describe("local function URL: execution environments", () => {
       const uncaught = await rawRequest(`${echo.server.url}/?crash=uncaught`);
       expect(uncaught.status).toBe(502);
       expect((await rawRequest(`${echo.server.url}/`)).status).toBe(200);
+    } finally {
+      await echo.server.close();
+    }
+  });
+
+  it("answers 429 with Lambda's throttling body once the wait queue is full, without invoking the function", async () => {
+    const echo = await startEcho({ concurrency: 1, maxQueued: 1 });
+    try {
+      const running = rawRequest(`${echo.server.url}/?delay=800`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const waiting = rawRequest(`${echo.server.url}/?n=waiting`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const throttled = await rawRequest(`${echo.server.url}/?n=throttled`);
+      expect(throttled.status).toBe(429);
+      expect(throttled.headers["x-amzn-errortype"]).toEqual(["TooManyRequestsException"]);
+      expect(throttled.headers["content-type"]).toEqual(["application/json"]);
+      expect(JSON.parse(throttled.body.toString())).toEqual({ Message: "Rate Exceeded." });
+      expect((await running).status).toBe(200);
+      expect((await waiting).status).toBe(200);
+      expect(echo.reports()).toHaveLength(2);
+      expect(echo.reportFor(requestIdOf(throttled))).toBeUndefined();
+    } finally {
+      await echo.server.close();
+    }
+  });
+
+  it("bounds connections by the queue, and request and header time by the function timeout", async () => {
+    const echo = await startEcho({ concurrency: 2, timeoutSeconds: 5 });
+    try {
+      expect(echo.server.limits).toEqual({
+        maxQueued: 32,
+        maxConnections: 2 + 32 + spareConnections,
+        headersTimeoutMs: 10_000,
+        requestTimeoutMs: 15_000,
+      });
     } finally {
       await echo.server.close();
     }

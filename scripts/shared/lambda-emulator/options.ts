@@ -1,7 +1,7 @@
 import { availableParallelism } from "node:os";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import type { LocalFunctionUrlOptions } from "./server.js";
+import { type LocalFunctionUrlOptions, defaultMaxQueued } from "./server.js";
 
 export const defaultHandlerModule = fileURLToPath(new URL("../../../handler/index.ts", import.meta.url));
 
@@ -11,8 +11,11 @@ Serves the Lambda handler as a local function URL.
 
 Options:
   --port N         port to listen on (env PORT, default 9000; 0 picks a free port)
-  --host HOST      address to bind (env HOST, default 127.0.0.1)
+  --host HOST      address to bind (env SERVE_HOST, default 127.0.0.1); only Host headers naming it are
+                   answered, and a non-loopback address prints a warning
   --concurrency N  execution environments, one request each at a time (env CONCURRENCY, default 1)
+  --max-queued N   requests that may wait for a free environment; more get 429 (env MAX_QUEUED,
+                   default 16 per environment)
   --timeout S      function timeout in seconds (env TIMEOUT, default 30)
   --memory MB      reported memory size (env AWS_LAMBDA_FUNCTION_MEMORY_SIZE, default 2048)
   --handler PATH   module exporting the handler (default handler/index.ts)
@@ -38,6 +41,7 @@ export function parseServeOptions(
       port: { type: "string" },
       host: { type: "string" },
       concurrency: { type: "string" },
+      "max-queued": { type: "string" },
       timeout: { type: "string" },
       memory: { type: "string" },
       handler: { type: "string" },
@@ -47,6 +51,7 @@ export function parseServeOptions(
   if (values.help) return { help: true };
   const port = values.port ?? env.PORT;
   const concurrency = values.concurrency ?? env.CONCURRENCY;
+  const maxQueued = values["max-queued"] ?? env.MAX_QUEUED;
   const timeout = values.timeout ?? env.TIMEOUT;
   const memory = values.memory ?? env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE;
   const environments = concurrency === undefined ? 1 : positiveInteger("--concurrency", concurrency);
@@ -54,9 +59,11 @@ export function parseServeOptions(
     help: false,
     options: {
       handlerModule: values.handler ?? defaultHandlerModule,
-      host: values.host ?? env.HOST ?? "127.0.0.1",
+      // Not the generic HOST, which shells and containers set for other programs.
+      host: values.host ?? env.SERVE_HOST ?? "127.0.0.1",
       port: port === undefined ? 9000 : positiveInteger("--port", port, true),
       concurrency: environments,
+      maxQueued: maxQueued === undefined ? defaultMaxQueued(environments) : positiveInteger("--max-queued", maxQueued, true),
       timeoutSeconds: timeout === undefined ? 30 : positiveInteger("--timeout", timeout),
       memorySizeMB: memory === undefined ? 2048 : positiveInteger("--memory", memory),
       env: splitCores(env, environments),

@@ -9,6 +9,11 @@ export class PoolClosedError extends Error {
   override readonly name = "PoolClosedError";
 }
 
+/** Every environment is busy and the wait queue is full: Lambda would throttle the invocation. */
+export class PoolThrottledError extends Error {
+  override readonly name = "PoolThrottledError";
+}
+
 interface Slot {
   index: number;
   environment: ExecutionEnvironment | undefined;
@@ -19,8 +24,8 @@ interface Waiter {
 }
 
 /**
- * N execution environments, each running one invocation at a time; invocations wait in arrival order
- * for the next free environment. An environment that crashed or timed out is dropped and a new one is
+ * N execution environments, each running one invocation at a time; up to `maxQueued` invocations wait in
+ * arrival order for the next free environment, and further ones are refused (PoolThrottledError). An environment that crashed or timed out is dropped and a new one is
  * initialised for the next invocation on its slot (a cold start, as on Lambda).
  */
 export class EnvironmentPool {
@@ -33,6 +38,7 @@ export class EnvironmentPool {
   constructor(
     private readonly size: number,
     private readonly options: EnvironmentOptions,
+    private readonly maxQueued = Number.POSITIVE_INFINITY,
   ) {}
 
   /** Initialises every environment up front; rejects if any handler module fails to load. */
@@ -98,6 +104,9 @@ export class EnvironmentPool {
     if (slot) {
       this.busy += 1;
       return Promise.resolve(slot);
+    }
+    if (this.waiters.length >= this.maxQueued) {
+      return Promise.reject(new PoolThrottledError(`all ${this.size} environment(s) are busy and ${this.maxQueued} invocation(s) wait`));
     }
     return new Promise((resolve, reject) => {
       const waiter: Waiter = {

@@ -32,6 +32,32 @@ export function payloadTooLargeReply(requestId: string): HttpReply {
   };
 }
 
+/** What a function URL answers when Lambda throttles the invocation (no execution environment free). */
+export function throttledReply(requestId: string): HttpReply {
+  return {
+    statusCode: 429,
+    headers: [
+      ["content-type", json],
+      ["x-amzn-requestid", requestId],
+      ["x-amzn-errortype", "TooManyRequestsException"],
+    ],
+    body: Buffer.from(JSON.stringify({ Message: "Rate Exceeded." })),
+  };
+}
+
+/** The local server's answer to a Host header it does not serve (see host-check.ts). */
+export function misdirectedReply(requestId: string, hostHeader: string | undefined): HttpReply {
+  const message =
+    hostHeader === undefined
+      ? "The request has no Host header"
+      : `The Host header ${JSON.stringify(hostHeader.slice(0, 200))} does not name this local server`;
+  return {
+    statusCode: 421,
+    headers: [["content-type", json], ["x-amzn-requestid", requestId]],
+    body: Buffer.from(JSON.stringify({ Message: message })),
+  };
+}
+
 const isRecord = (value: unknown): value is Record<string, unknown> =>
   typeof value === "object" && value !== null && !Array.isArray(value);
 

@@ -2,11 +2,20 @@ import { randomUUID } from "node:crypto";
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { buildFunctionUrlEvent } from "./event.js";
+import { hostForUrl, hostPolicy } from "./host-check.js";
 import { lambdaLimits } from "./limits.js";
-import { EnvironmentPool, type PoolOutcome, PoolClosedError } from "./pool.js";
+import { type DrainBounds, defaultDrainBounds, lingerBeforeClosing } from "./lingering-close.js";
+import { EnvironmentPool, type PoolOutcome, PoolClosedError, PoolThrottledError } from "./pool.js";
 import { type InvocationReport, formatReportLine } from "./report.js";
 import { readBodyWithin } from "./read-body.js";
-import { type HttpReply, functionErrorReply, payloadTooLargeReply, replyFromResultPayload } from "./response.js";
+import {
+  type HttpReply,
+  functionErrorReply,
+  misdirectedReply,
+  payloadTooLargeReply,
+  replyFromResultPayload,
+  throttledReply,
+} from "./response.js";
 
 export interface LocalFunctionUrlOptions {
   /** Module exporting the Lambda handler (the real one is `handler/index.ts`). */
@@ -14,9 +23,17 @@ export interface LocalFunctionUrlOptions {
   handlerExport?: string;
   /** 0 picks a free port. */
   port?: number;
+  /**
+   * Address to bind (default 127.0.0.1). It also decides which Host headers are answered (host-check.ts); others get 421.
+   */
   host?: string;
   /** Number of execution environments; each runs one request at a time. */
   concurrency?: number;
+  /**
+   * Requests that may wait for a free environment; more are answered 429 as Lambda throttles.
+   * Default: `defaultMaxQueued(concurrency)`.
+   */
+  maxQueued?: number;
   timeoutSeconds?: number;
   memorySizeMB?: number;
   functionName?: string;
@@ -26,12 +43,31 @@ export interface LocalFunctionUrlOptions {
   functionOutput?: "inherit" | "ignore";
   /** Receives REPORT lines and other Lambda-style platform lines (default: stdout). */
   log?: (line: string) => void;
+  /** How much of a refused (413, 421) body is still read so the client can read the answer. Default: `defaultDrainBounds`. */
+  drainBounds?: DrainBounds;
 }
+
+/** 16 waiting requests per environment: a queue of a few seconds of work, at most ~20 MB of memory each. */
+export const defaultMaxQueued = (concurrency: number) => 16 * concurrency;
+
+/** Connections beyond the requests that can run or wait: idle keep-alive connections and bodies still arriving. */
+export const spareConnections = 32;
+/** How long a client may take to send its headers. */
+export const headersTimeoutMs = 10_000;
+/** Added to the function timeout for the time a client may take to send a whole request. */
+export const requestTimeoutMarginMs = 10_000;
 
 export interface LocalFunctionUrl {
   url: string;
   port: number;
   host: string;
+  /** The bounds the server applies (derived from the options). */
+  limits: {
+    maxQueued: number;
+    maxConnections: number;
+    headersTimeoutMs: number;
+    requestTimeoutMs: number;
+  };
   /** Stops accepting connections, finishes requests in flight, stops the environments. */
   close(): Promise<void>;
 }
@@ -96,13 +132,35 @@ export async function startLocalFunctionUrl(options: LocalFunctionUrlOptions): P
   const env = environmentVariables(options);
   const memorySizeMB = Number(env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE);
   const timeoutMs = (options.timeoutSeconds ?? 30) * 1000;
-  const pool = new EnvironmentPool(options.concurrency ?? 1, {
-    handlerModule: options.handlerModule,
-    handlerExport: options.handlerExport ?? "handler",
-    env,
-    output: options.functionOutput ?? "inherit",
-  });
+  const concurrency = options.concurrency ?? 1;
+  const maxQueued = options.maxQueued ?? defaultMaxQueued(concurrency);
+  const drainBounds = options.drainBounds ?? defaultDrainBounds;
+  const host = options.host ?? "127.0.0.1";
+  const pool = new EnvironmentPool(
+    concurrency,
+    {
+      handlerModule: options.handlerModule,
+      handlerExport: options.handlerExport ?? "handler",
+      env,
+      output: options.functionOutput ?? "inherit",
+    },
+    maxQueued,
+  );
   await pool.start();
+  // Known once the port is bound.
+  let acceptsHost: (hostHeader: string | undefined) => boolean = () => false;
+
+  /** Answers before the body is read, then drains it (bounded) so the client can read the answer. */
+  const refuse = (request: IncomingMessage, response: ServerResponse, reply: HttpReply) => {
+    lingerBeforeClosing(request, drainBounds);
+    writeReply(response, reply, true);
+  };
+  /** False (and answered 421) when the Host header does not name this server. */
+  const checkHost = (request: IncomingMessage, response: ServerResponse): boolean => {
+    if (acceptsHost(request.headers.host)) return true;
+    refuse(request, response, misdirectedReply(randomUUID(), request.headers.host));
+    return false;
+  };
 
   let closing = false;
   let inFlight = 0;
@@ -111,11 +169,7 @@ export async function startLocalFunctionUrl(options: LocalFunctionUrlOptions): P
   async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const requestId = randomUUID();
     const receivedAt = new Date();
-    const tooLarge = () => {
-      writeReply(response, payloadTooLargeReply(requestId), true);
-      // Discard what the client is still sending for a moment so it can read the 413, then hang up.
-      response.once("finish", () => setTimeout(() => request.socket.destroy(), 2_000).unref());
-    };
+    const tooLarge = () => refuse(request, response, payloadTooLargeReply(requestId));
 
     const body = await readBodyWithin(request, lambdaLimits.requestPayloadBytes);
     if (body.kind === "too-large") return tooLarge();
@@ -145,6 +199,10 @@ export async function startLocalFunctionUrl(options: LocalFunctionUrlOptions): P
     } catch (error) {
       if (abandoned.signal.aborted) return;
       if (error instanceof PoolClosedError) return writeReply(response, functionErrorReply(requestId), true);
+      if (error instanceof PoolThrottledError) {
+        log(`${requestId} throttled: ${error.message}`);
+        return writeReply(response, throttledReply(requestId), closing);
+      }
       throw error;
     }
     if (outcome.kind === "timeout") {
@@ -156,6 +214,7 @@ export async function startLocalFunctionUrl(options: LocalFunctionUrlOptions): P
   }
 
   const onRequest = (request: IncomingMessage, response: ServerResponse) => {
+    if (!checkHost(request, response)) return;
     inFlight += 1;
     handle(request, response)
       .catch((error: unknown) => {
@@ -171,19 +230,24 @@ export async function startLocalFunctionUrl(options: LocalFunctionUrlOptions): P
       });
   };
 
-  const server: Server = createServer({ keepAliveTimeout: 5_000 }, onRequest);
+  const server: Server = createServer(
+    {
+      keepAliveTimeout: 5_000,
+      headersTimeout: headersTimeoutMs,
+      requestTimeout: timeoutMs + requestTimeoutMarginMs,
+    },
+    onRequest,
+  );
+  server.maxConnections = concurrency + maxQueued + spareConnections;
   // Refuse an oversized upload before the client sends it, when it asks first (curl does above 1 MB).
   server.on("checkContinue", (request: IncomingMessage, response: ServerResponse) => {
+    if (!checkHost(request, response)) return;
     const declared = Number(request.headers["content-length"] ?? 0);
-    if (declared > lambdaLimits.requestPayloadBytes) {
-      writeReply(response, payloadTooLargeReply(randomUUID()), true);
-      return;
-    }
+    if (declared > lambdaLimits.requestPayloadBytes) return refuse(request, response, payloadTooLargeReply(randomUUID()));
     response.writeContinue();
     onRequest(request, response);
   });
 
-  const host = options.host ?? "127.0.0.1";
   try {
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject);
@@ -197,7 +261,7 @@ export async function startLocalFunctionUrl(options: LocalFunctionUrlOptions): P
     throw error;
   }
   const { port } = server.address() as AddressInfo;
-  const urlHost = host.includes(":") ? `[${host}]` : host;
+  acceptsHost = hostPolicy(host, port).accepts;
 
   let closed: Promise<void> | undefined;
   const close = () => {
@@ -213,6 +277,12 @@ export async function startLocalFunctionUrl(options: LocalFunctionUrlOptions): P
     return closed;
   };
 
-  return { url: `http://${urlHost}:${port}`, port, host, close };
+  const limits = {
+    maxQueued,
+    maxConnections: server.maxConnections,
+    headersTimeoutMs: server.headersTimeout,
+    requestTimeoutMs: server.requestTimeout,
+  };
+  return { url: `http://${hostForUrl(host)}:${port}`, port, host, limits, close };
 }
 

@@ -14,10 +14,17 @@ const serveScript = fileURLToPath(new URL("../serve/main.ts", import.meta.url));
  * Starts `scripts/tools/serve/main.ts` (the local function URL) in a child process on 127.0.0.1 and a free port, and resolves
  * once it prints its URL. The function's own output (request logs, REPORT lines) is discarded.
  */
-export function startLocalServer(options: { concurrency: number; env?: NodeJS.ProcessEnv; startupTimeoutMs?: number }): Promise<RunningServer> {
+export function startLocalServer(options: {
+  concurrency: number;
+  /** Requests that may wait for an environment before the server answers 429 (the server's default when left out). */
+  maxQueued?: number;
+  env?: NodeJS.ProcessEnv;
+  startupTimeoutMs?: number;
+}): Promise<RunningServer> {
+  const queue = options.maxQueued === undefined ? [] : ["--max-queued", String(options.maxQueued)];
   const child: ChildProcess = spawn(
     process.execPath,
-    ["--import", "tsx", serveScript, "--host", "127.0.0.1", "--port", "0", "--concurrency", String(options.concurrency)],
+    ["--import", "tsx", serveScript, "--host", "127.0.0.1", "--port", "0", "--concurrency", String(options.concurrency), ...queue],
     { env: { ...process.env, ...options.env }, stdio: ["ignore", "ignore", "pipe"] },
   );
   const lines: string[] = [];

@@ -27,6 +27,8 @@ let responses = 0;
 console.error(`Starting the local server (--concurrency ${concurrency}) …`);
 const server = await startLocalServer({
   concurrency,
+  // Every connection may wait for an environment: a 429 would count as an unexpected status.
+  maxQueued: connections,
   env: { POWERTOOLS_LOG_LEVEL: "WARN", POWERTOOLS_METRICS_DISABLED: "true" },
 });
 let failed = false;

@@ -1,3 +1,4 @@
+import { bindWarning } from "../../shared/lambda-emulator/host-check.js";
 import { parseServeOptions, usage } from "../../shared/lambda-emulator/options.js";
 import { startLocalFunctionUrl } from "../../shared/lambda-emulator/server.js";
 
@@ -14,6 +15,8 @@ if (parsed.help) {
 }
 
 const { options } = parsed;
+const warning = bindWarning(options.host ?? "127.0.0.1");
+if (warning) console.error(warning);
 console.error(`Starting ${options.concurrency} execution environment(s) for ${options.handlerModule} …`);
 const functionUrl = await startLocalFunctionUrl(options).catch((error: unknown) => {
   console.error(error instanceof Error ? error.message : String(error));
