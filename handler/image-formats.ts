@@ -23,14 +23,29 @@ function startsWith(bytes: Uint8Array, signature: readonly number[], at = 0): bo
   return signature.every((value, index) => bytes[at + index] === value);
 }
 
+/**
+ * Compatible brands read from an `ftyp` box at most. The box size is client data (up to 4 GiB declared); AVIF
+ * writers emit 2 to 8 brands (libavif: avif, mif1, miaf, MA1B), so 64 brands (272 bytes of box) is ample and bounds
+ * the work whatever the size says. An AVIF brand beyond them is not sniffed, and the image is refused as unsupported.
+ */
+export const MAX_FTYP_COMPATIBLE_BRANDS = 64;
+
+const FTYP = [0x66, 0x74, 0x79, 0x70] as const;
+const AVIF_BRANDS = [
+  [0x61, 0x76, 0x69, 0x66], // avif
+  [0x61, 0x76, 0x69, 0x73], // avis
+] as const;
+
+const isAvifBrand = (bytes: Uint8Array, at: number): boolean => AVIF_BRANDS.some((brand) => startsWith(bytes, brand, at));
+
 /** ISO-BMFF `ftyp` box whose major or compatible brands include an AVIF brand. */
 function isAvif(bytes: Uint8Array): boolean {
-  if (bytes.length < 16 || ascii(bytes, 4, 4) !== "ftyp") return false;
+  if (bytes.length < 16 || !startsWith(bytes, FTYP, 4)) return false;
+  if (isAvifBrand(bytes, 8)) return true;
   const boxSize = ((bytes[0]! << 24) | (bytes[1]! << 16) | (bytes[2]! << 8) | bytes[3]!) >>> 0;
-  const end = Math.min(bytes.length, boxSize >= 16 ? boxSize : 16);
-  const brands = [ascii(bytes, 8, 4)];
-  for (let at = 16; at + 4 <= end; at += 4) brands.push(ascii(bytes, at, 4));
-  return brands.includes("avif") || brands.includes("avis");
+  const end = Math.min(bytes.length, boxSize, 16 + 4 * MAX_FTYP_COMPATIBLE_BRANDS);
+  for (let at = 16; at + 4 <= end; at += 4) if (isAvifBrand(bytes, at)) return true;
+  return false;
 }
 
 /**

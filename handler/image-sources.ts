@@ -116,10 +116,7 @@ function fromS3Json(json: object, limits: SourceLimits): ImageSourceList {
   if (Object.keys(json).length !== 1) {
     throw new ClientError("INVALID_REQUEST", 'invalid JSON request: give "s3" alone, without "image" or "images"');
   }
-  const { refs, isList } = parseS3Refs((json as { s3: unknown }).s3);
-  if (refs.length > limits.maxBatchImages) {
-    throw new ClientError("TOO_MANY_IMAGES", `${refs.length} images; at most ${limits.maxBatchImages} per request`);
-  }
+  const { refs, isList } = parseS3Refs((json as { s3: unknown }).s3, limits.maxBatchImages);
   return { sources: refs.map((ref) => ({ kind: "s3", ref })), batch: isList };
 }
 

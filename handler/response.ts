@@ -9,7 +9,12 @@ export interface PhaseTimings {
   totalMs: number;
 }
 
-const JSON_HEADERS = { "content-type": "application/json" } as const;
+/** Every answer is JSON for one caller: never content-sniffed by a browser, never stored by a cache or proxy. */
+const JSON_HEADERS = {
+  "content-type": "application/json",
+  "x-content-type-options": "nosniff",
+  "cache-control": "no-store",
+} as const;
 
 /** A JSON response from an already serialised body (callers build hot-path bodies from cached fragments). */
 export function rawJsonResponse(statusCode: number, body: string, headers?: Record<string, string>): HttpResponse {

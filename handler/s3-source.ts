@@ -43,8 +43,15 @@ export function isAllowed(ref: S3ObjectRef, allowlist: readonly AllowRule[]): bo
   return allowlist.some((rule) => rule.bucket === ref.bucket && ref.key.startsWith(rule.prefix));
 }
 
-/** Validates the `s3` field of a JSON body: one `{bucket, key}` or a list of them. */
-export function parseS3Refs(value: unknown): { refs: S3ObjectRef[]; isList: boolean } {
+/**
+ * Validates the `s3` field of a JSON body: one `{bucket, key}` or a list of at most `maxRefs` (and MAX_S3_REFS) of
+ * them. A longer list is TOO_MANY_IMAGES before any element is looked at, so its length bounds the work.
+ */
+export function parseS3Refs(value: unknown, maxRefs: number = MAX_S3_REFS): { refs: S3ObjectRef[]; isList: boolean } {
+  const limit = Math.min(maxRefs, MAX_S3_REFS);
+  if (Array.isArray(value) && value.length > limit) {
+    throw new ClientError("TOO_MANY_IMAGES", `${value.length} images; at most ${limit} per request`);
+  }
   const parsed = s3FieldSchema.safeParse(value);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
