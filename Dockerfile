@@ -1,8 +1,9 @@
-# The Lambda function image. Build with scripts/tools/image/main.sh (docker buildx, --provenance=false).
+# The Lambda function image. Build with npm run image (scripts/tools/image/main.sh: docker buildx, --provenance=false).
 #
 # Stage "build" runs on the same AWS Lambda base image as the function, so `npm ci` installs the native
-# modules (onnxruntime-node, sharp) for Amazon Linux 2023's glibc and the target architecture; host
-# node_modules never enter the build context (.dockerignore).
+# modules (onnxruntime-node, sharp) for Amazon Linux 2023's glibc and the target architecture. The context is
+# .dockerignore's allowlist: the npm and TypeScript files, handler/, scripts/build-time/ and the model manifest and
+# labels; host node_modules, the developer tools, tests and infra never enter it. Its hash is the image tag.
 
 # Base of both stages. The stack passes the stage's image.baseImage, ideally pinned by digest
 # (public.ecr.aws/lambda/nodejs:22@sha256:…), so that a patched base image is a new, deliberate build.
@@ -17,6 +18,7 @@ COPY package.json package-lock.json .npmrc ./
 RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY tsconfig.json ./
 COPY handler/ handler/
+# scripts/build-time/ imports only handler/ and itself (test/layout.test.ts), so the build runs from these alone.
 COPY scripts/build-time/ scripts/build-time/
 COPY model/ model/
 # prebuild (model:ensure) converts the default model from the nsfwjs package installed above.

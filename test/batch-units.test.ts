@@ -10,6 +10,7 @@ import { createFormat, parseCsv } from "../scripts/tools/batch/formats.js";
 import { inputIdentity, listLocalImages } from "../scripts/tools/batch/inputs.js";
 import type { BatchRecord } from "../scripts/tools/batch/record.js";
 import { openFileSink } from "../scripts/tools/batch/sinks.js";
+import { RunStats } from "../scripts/tools/batch/stats.js";
 import { classifyEndpoint } from "../scripts/tools/batch/targets/function-url.js";
 
 const s3Record = (key: string, etag = '"e1"', extra: Partial<BatchRecord> = {}): BatchRecord => ({
@@ -168,5 +169,16 @@ describe("retry timing and URLs", () => {
   it("posts to /classify with top_k", () => {
     expect(classifyEndpoint("http://127.0.0.1:9000", 3).href).toBe("http://127.0.0.1:9000/classify?top_k=3");
     expect(classifyEndpoint("https://h.example/custom/path", 1).href).toBe("https://h.example/custom/path?top_k=1");
+  });
+});
+
+describe("run statistics", () => {
+  it("counts ok and errors by code; latency percentiles are nearest-rank, NaN before the first image", () => {
+    const stats = new RunStats();
+    expect(stats.percentile(50)).toBeNaN();
+    [40, 10, 30, 20].forEach((ms, i) => stats.record(i === 3 ? "INVALID_IMAGE" : undefined, ms));
+    expect([stats.ok, stats.errors, stats.done]).toEqual([3, 1, 4]);
+    expect(stats.errorsByCode.get("INVALID_IMAGE")).toBe(1);
+    expect([stats.percentile(50), stats.percentile(95), stats.percentile(0)]).toEqual([20, 40, 10]);
   });
 });

@@ -3,7 +3,9 @@ import { describe, expect, it } from "vitest";
 import type { Manifest } from "../handler/manifest.js";
 import { peerConfig, peerModelBytes, peerPreprocessorConfig } from "../scripts/tools/bench/peer-model.js";
 import { attr, OnnxGraphBuilder } from "../scripts/build-time/onnx/graph-builder.js";
-import { percentile, summarize } from "../scripts/shared/stats.js";
+import { mulberry32 } from "../scripts/shared/prng.js";
+import { median, percentile, summarize } from "../scripts/shared/stats.js";
+import { seededBytes } from "./support/crafted-images.js";
 
 const H = 2;
 const W = 3;
@@ -92,5 +94,27 @@ describe("bench statistics", () => {
     expect(percentile(sorted, 10)).toBe(1);
     const summary = summarize([10, 1, 5, 3]);
     expect(summary).toMatchObject({ n: 4, p50: 3, min: 1, mean: 4.75 });
+  });
+
+  it("median: the middle sample, or the mean of the middle two; NaN samples left out", () => {
+    expect(median([5, 1, 3])).toBe(3);
+    expect(median([4, 1, 3, 10])).toBe(3.5);
+    expect(median([Number.NaN, 2, 8, Number.NaN])).toBe(5);
+    expect(median([Number.NaN])).toBeNaN();
+    expect(median([])).toBeNaN();
+  });
+});
+
+describe("seeded pseudo-random numbers (mulberry32)", () => {
+  it("gives the same sequence for a seed, in [0, 1), and the bytes the test corpus was written with", () => {
+    const [a, b] = [mulberry32(42), mulberry32(42)];
+    const sequence = Array.from({ length: 1000 }, () => a());
+    expect(Array.from({ length: 1000 }, () => b())).toEqual(sequence);
+    expect(sequence.every((value) => value >= 0 && value < 1)).toBe(true);
+    expect(new Set(sequence).size).toBe(1000);
+    expect(mulberry32(43)()).not.toBe(sequence[0]);
+    // seededBytes before it used mulberry32 from scripts/shared gave exactly these.
+    expect(seededBytes(16, 7).toString("hex")).toBe("020ffab28567773d8dba4227c384325e");
+    expect(seededBytes(8, 61).toString("hex")).toBe("8cb5e1bb0b33926b");
   });
 });

@@ -75,6 +75,7 @@ describe("ensureDefaultModel", () => {
   }, 60_000);
 
   it("rebuilds when the file's sha256 does not match the default manifest", async () => {
+    await ensureDefaultModel(dir); // an intact default model to damage, whether or not the test above ran
     const expected = (await readManifest(dir)).sha256;
     await appendFile(join(dir, "model.onnx"), "x");
     const outcome = await ensureDefaultModel(dir);

@@ -1,9 +1,10 @@
 import { existsSync } from "node:fs";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { extname, join, matchesGlob, posix } from "node:path";
+import { extname, join, posix } from "node:path";
 import { DockerfileParser, type Copy, type Instruction } from "dockerfile-ast";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { dockerContextFiles } from "../infra/docker-context.js";
 import { buildLambda, bundleFile, defaultOutDir, handlerExport, projectDir, type BuildLambdaResult } from "../scripts/build-time/bundle/build-lambda.js";
 import { parseArch } from "../scripts/build-time/bundle/target-platform.js";
 
@@ -44,23 +45,13 @@ function copyParts(copy: Copy) {
   return { from: copy.getFromFlag()?.getValue() ?? null, sources: values.slice(0, -1), destination: values.at(-1)! };
 }
 
-async function dockerignorePatterns(): Promise<string[]> {
-  const text = await readFile(join(projectDir, ".dockerignore"), "utf8");
-  return text.split("\n").map((line) => line.trim()).filter((line) => line !== "" && !line.startsWith("#"));
-}
+/** What Docker itself reads from the context; no COPY names them. */
+const readByDockerItself = new Set(["Dockerfile", ".dockerignore"]);
 
-/** Docker's rule: the last matching pattern wins; `!` re-includes; a pattern also covers everything below a match. */
-function ignoredByDocker(path: string, patterns: string[]): boolean {
-  const clean = posix.normalize(path).replace(/\/$/, "");
-  const prefixes = clean.split("/").map((_, i, parts) => parts.slice(0, i + 1).join("/"));
-  let ignored = false;
-  for (const raw of patterns) {
-    const negated = raw.startsWith("!");
-    const pattern = posix.normalize(negated ? raw.slice(1) : raw).replace(/^\/|\/$/g, "");
-    if (prefixes.some((prefix) => matchesGlob(prefix, pattern))) ignored = !negated;
-  }
-  return ignored;
-}
+const covers = (source: string, file: string) => {
+  const clean = posix.normalize(source).replace(/\/$/, "");
+  return file === clean || file.startsWith(`${clean}/`);
+};
 
 describe("Dockerfile", () => {
   let build: BuildLambdaResult;
@@ -95,9 +86,9 @@ describe("Dockerfile", () => {
     expect(parseArch("arm64")).toBe("arm64");
   });
 
-  it("copies only context files that exist and that .dockerignore lets through; never node_modules", async () => {
+  it("copies every source from the Docker context, and the context holds nothing the build does not copy; never node_modules", async () => {
     const { stages } = await parseDockerfile();
-    const patterns = await dockerignorePatterns();
+    const context = dockerContextFiles(projectDir);
     const contextSources = stages
       .flatMap((stage) => stage.instructions.filter((i): i is Copy => i.getKeyword() === "COPY" || i.getKeyword() === "ADD"))
       .map(copyParts)
@@ -106,13 +97,16 @@ describe("Dockerfile", () => {
     expect(contextSources.length).toBeGreaterThan(0);
     for (const source of contextSources) {
       expect(existsSync(join(projectDir, source)), `${source} exists`).toBe(true);
-      expect(ignoredByDocker(source, patterns), `${source} is not excluded by .dockerignore`).toBe(false);
+      expect(context.some((file) => covers(source, file)), `${source} is in the Docker context`).toBe(true);
       expect(source).not.toMatch(/node_modules|^build\b/);
     }
-    for (const excluded of ["node_modules", "handler/node_modules", "build", "build/lambda", ".git", "test", "model/model.onnx"]) {
-      expect(ignoredByDocker(excluded, patterns), `${excluded} is excluded`).toBe(true);
+    const unused = context.filter((file) => !readByDockerItself.has(file) && !contextSources.some((source) => covers(source, file)));
+    expect(unused, "context files no COPY uses").toEqual([]);
+    for (const excluded of ["node_modules", "build", ".git", "test", "scripts/tools", "scripts/shared", "infra", "model/model.onnx"]) {
+      expect(context.filter((file) => covers(excluded, file) || file.includes("/node_modules/")), `${excluded} is excluded`).toEqual([]);
     }
-    expect(ignoredByDocker("model/model.json", patterns)).toBe(false);
+    expect(context).toContain("model/model.json");
+    expect(context).toContain("scripts/build-time/bundle/main.ts");
   });
 
   it("final stage: copies only the built task root into LAMBDA_TASK_ROOT and runs the handler the bundle exports", async () => {

@@ -1,7 +1,7 @@
 import { execFile } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
@@ -141,30 +141,85 @@ describe("function environment", () => {
   });
 });
 
-describe("build-input hash", () => {
-  it("changes with any input file, ignores generated model weights and other folders", () => {
+describe("image tag (the Docker context's hash)", () => {
+  /** A stand-in for the repository: its real .dockerignore and Dockerfile, one small file in every other place. */
+  function standInTree(): string {
     const root = mkdtempSync(join(scratch, "tree-"));
-    mkdirSync(join(root, "handler"));
-    mkdirSync(join(root, "model"));
-    mkdirSync(join(root, "docs"));
-    writeFileSync(join(root, "Dockerfile"), "FROM scratch\n");
-    writeFileSync(join(root, "package-lock.json"), "{}");
-    writeFileSync(join(root, "handler/index.ts"), "export {};\n");
-    writeFileSync(join(root, "model/model.json"), '{"sha256":"a"}');
-    const first = dockerContextHash(root);
-    expect(dockerContextFiles(root)).toEqual(["Dockerfile", "handler/index.ts", "model/model.json", "package-lock.json"]);
-
-    writeFileSync(join(root, "model/model.onnx"), "weights");
-    writeFileSync(join(root, "docs/notes.md"), "notes");
-    expect(dockerContextHash(root)).toBe(first);
-
-    for (const [file, content] of [["handler/index.ts", "export const a = 1;\n"], ["model/model.json", '{"sha256":"b"}'], ["package-lock.json", "{ }"], ["Dockerfile", "FROM scratch \n"]]) {
-      const before = readFileSync(join(root, file!));
-      writeFileSync(join(root, file!), content!);
-      expect(dockerContextHash(root), file).not.toBe(first);
-      writeFileSync(join(root, file!), before);
-      expect(dockerContextHash(root)).toBe(first);
+    const files: Record<string, string> = {
+      ".dockerignore": readFileSync(join(PROJECT_ROOT, ".dockerignore"), "utf8"),
+      Dockerfile: readFileSync(join(PROJECT_ROOT, "Dockerfile"), "utf8"),
+      ".npmrc": "ignore-scripts=true\n",
+      "handler/x.ts": "export const x = 1;\n",
+      "scripts/build-time/bundle/x.ts": "export const x = 1;\n",
+      "scripts/tools/bench/x.ts": "export const x = 1;\n",
+      "scripts/shared/x.ts": "export const x = 1;\n",
+      "test/x.test.ts": "export const x = 1;\n",
+      "infra/x.ts": "export const x = 1;\n",
+      "README.md": "# readme\n",
+      "model/model.json": '{"sha256":"a"}',
+      "model/model.onnx": "weights",
+      "model/labels/x.txt": "a\n",
+      "package-lock.json": "{}",
+      "package.json": "{}",
+      "tsconfig.json": "{}",
+    };
+    for (const [file, content] of Object.entries(files)) {
+      mkdirSync(dirname(join(root, file)), { recursive: true });
+      writeFileSync(join(root, file), content);
     }
+    return root;
+  }
+
+  /** Whether rewriting `file` (then restoring it) changes the hash; the hash is back to `first` afterwards. */
+  function changesHash(root: string, file: string, first: string): boolean {
+    const before = readFileSync(join(root, file));
+    writeFileSync(join(root, file), Buffer.concat([before, Buffer.from("\n// changed\n")]));
+    const changed = dockerContextHash(root) !== first;
+    writeFileSync(join(root, file), before);
+    expect(dockerContextHash(root), `${file} restored`).toBe(first);
+    return changed;
+  }
+
+  it("sends exactly what the build stage reads: handler/, scripts/build-time/, the manifest and labels, the npm and TypeScript files", () => {
+    expect(dockerContextFiles(standInTree())).toEqual([
+      ".dockerignore",
+      ".npmrc",
+      "Dockerfile",
+      "handler/x.ts",
+      "model/labels/x.txt",
+      "model/model.json",
+      "package-lock.json",
+      "package.json",
+      "scripts/build-time/bundle/x.ts",
+      "tsconfig.json",
+    ]);
+  });
+
+  it("is unchanged by developer tools, shared script code, tests, infra, docs and the generated model weights", () => {
+    const root = standInTree();
+    const first = dockerContextHash(root);
+    for (const file of ["scripts/tools/bench/x.ts", "scripts/shared/x.ts", "test/x.test.ts", "infra/x.ts", "README.md", "model/model.onnx"]) {
+      expect(changesHash(root, file, first), file).toBe(false);
+    }
+  });
+
+  it("changes with handler/, scripts/build-time/, the model manifest, the labels, the lockfile, package.json, tsconfig.json and the Dockerfile", () => {
+    const root = standInTree();
+    const first = dockerContextHash(root);
+    const inputs = ["handler/x.ts", "scripts/build-time/bundle/x.ts", "model/model.json", "model/labels/x.txt", "package-lock.json", "package.json", "tsconfig.json", "Dockerfile"];
+    for (const file of inputs) expect(changesHash(root, file, first), file).toBe(true);
+  });
+
+  it("changes when a file is added to handler/ or renamed there, not when one is added to scripts/tools/", () => {
+    const root = standInTree();
+    const first = dockerContextHash(root);
+    writeFileSync(join(root, "scripts/tools/bench/y.ts"), "export {};\n");
+    expect(dockerContextHash(root)).toBe(first);
+    writeFileSync(join(root, "handler/y.ts"), "export {};\n");
+    const added = dockerContextHash(root);
+    expect(added).not.toBe(first);
+    renameSync(join(root, "handler/y.ts"), join(root, "handler/z.ts"));
+    expect(dockerContextHash(root)).not.toBe(added);
   });
 });
 

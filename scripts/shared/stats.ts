@@ -27,4 +27,10 @@ export function summarize(samples: readonly number[]): Summary {
   };
 }
 
-export const median = (samples: readonly number[]): number => percentile([...samples].sort((a, b) => a - b), 50);
+/** The middle sample, or the mean of the two middle ones; NaN samples (a phase a run did not see) are left out. */
+export function median(samples: readonly number[]): number {
+  const sorted = samples.filter((sample) => !Number.isNaN(sample)).sort((a, b) => a - b);
+  if (sorted.length === 0) return Number.NaN;
+  const middle = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+}

@@ -1,17 +1,10 @@
 import { crc32, deflateSync } from "node:zlib";
+import { mulberry32 } from "../../scripts/shared/prng.js";
 
 /** Deterministic pseudo-random bytes (mulberry32), so a failing corpus case can be replayed exactly. */
 export function seededBytes(length: number, seed: number): Buffer {
-  const bytes = Buffer.alloc(length);
-  let state = seed >>> 0;
-  for (let i = 0; i < length; i++) {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    bytes[i] = (t ^ (t >>> 14)) >>> 24;
-  }
-  return bytes;
+  const random = mulberry32(seed);
+  return Buffer.from(Array.from({ length }, () => Math.floor(random() * 256)));
 }
 
 const u32be = (value: number) => {

@@ -1,3 +1,5 @@
+import { percentile } from "../../shared/stats.js";
+
 /** Counts and latencies of a run, for the progress display and the final summary. */
 export class RunStats {
   ok = 0;
@@ -31,8 +33,6 @@ export class RunStats {
 
   /** Nearest-rank percentile of the per-image latency, in ms (NaN before the first image). */
   percentile(p: number): number {
-    if (this.latencies.length === 0) return Number.NaN;
-    const sorted = [...this.latencies].sort((a, b) => a - b);
-    return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
+    return percentile([...this.latencies].sort((a, b) => a - b), p);
   }
 }

@@ -3,6 +3,7 @@
 import { parseArgs } from "node:util";
 import sharp, { type Sharp } from "sharp";
 import { Classifier } from "../../../handler/classifier.js";
+import { median } from "../../shared/stats.js";
 
 const { values } = parseArgs({
   options: {
@@ -19,11 +20,6 @@ const width = Number(values.width);
 const height = Number(values.height);
 const batch = Number(values.batch);
 
-const median = (samples: number[]): number => {
-  const sorted = [...samples].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-};
 const fmt = (ms: number) => ms.toFixed(2);
 /** Median and minimum: on a shared machine the minimum is the closest to the uncontended cost. */
 const stats = (samples: number[]) => `median ${fmt(median(samples))} / min ${fmt(Math.min(...samples))}`;

@@ -1,6 +1,7 @@
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import sharp from "sharp";
+import { mulberry32 } from "../../shared/prng.js";
 
 export interface BenchImageSpec {
   id: string;
@@ -27,24 +28,12 @@ export const BENCH_IMAGES: readonly BenchImageSpec[] = [
 /** Bump when the generator changes so cached files are rebuilt. */
 const GENERATOR_VERSION = 1;
 
-/** mulberry32: a small seeded PRNG, so every run benchmarks the same pixels. */
-function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /**
  * Photo-like RGB pixels: coarse seeded noise upscaled into smooth colour regions, diagonal gradients and fine grain,
  * then a light blur, so encoders compress it about as well as a photograph (neither flat colour nor pure noise).
  */
 async function photoLikePixels(width: number, height: number, seed: number): Promise<Buffer> {
-  const random = prng(seed);
+  const random = mulberry32(seed); // every run benchmarks the same pixels
   const coarseW = Math.max(4, Math.round(width / 48));
   const coarseH = Math.max(3, Math.round(height / 48));
   const coarse = Buffer.alloc(coarseW * coarseH * 3);

@@ -179,12 +179,12 @@ if (bundleStat) {
   const newest = Math.max(...(await Promise.all(sources.map(async (name) => (await stat(join(repoRoot, "handler", name))).mtimeMs))));
   partial.coldStart.bundleStale = newest > bundleStat.mtimeMs;
   if (partial.coldStart.bundleStale) log("note: build/lambda is older than handler/ sources (npm run build to refresh)");
-  partial.coldStart.bundle = await phase<ColdStartResult>("cold-start-bundle", () => timed(() => measureColdStart("bundle", repoRoot, coldRuns, threads)));
+  partial.coldStart.bundle = await phase<ColdStartResult>("cold-start-bundle", () => timed(() => measureColdStart({ mode: "bundle", directory: join(repoRoot, "build", "lambda"), runs: coldRuns, threads })));
 } else {
   partial.errors.push("cold-start-bundle: build/lambda/index.mjs not found (run npm run build)");
 }
 partial.coldStart.source = await phase<ColdStartResult>("cold-start-source", () =>
-  timed(() => measureColdStart("source", repoRoot, Math.max(1, Math.ceil(coldRuns / 2)), threads)),
+  timed(() => measureColdStart({ mode: "source", directory: repoRoot, runs: Math.max(1, Math.ceil(coldRuns / 2)), threads })),
 );
 
 process.env.BENCH_SERVER_SECONDS = values["server-seconds"];

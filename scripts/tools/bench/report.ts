@@ -1,3 +1,4 @@
+import type { ColdStartPhases } from "../../shared/cold-start.js";
 import type { BenchResults } from "./results.js";
 
 const f = (value: number | undefined, digits = 1) => (value === undefined || !Number.isFinite(value) ? "n/a" : value.toFixed(digits));
@@ -171,7 +172,7 @@ export function renderReport(results: BenchResults): string {
 
   const { bundle, source } = results.coldStart;
   if (bundle || source) {
-    const phases: [keyof NonNullable<typeof bundle>["median"], string][] = [
+    const phases: [keyof ColdStartPhases, string][] = [
       ["nodeBootstrapMs", "Node bootstrap (source: + tsx loader)"],
       ["moduleImportMs", "module import (onnxruntime-node, sharp, handler code)"],
       ["beforeSessionMs", "init: config, manifest, model read + sha256"],

@@ -9,6 +9,7 @@ import { parseArgs } from "node:util";
 import sharp from "sharp";
 import { defaultHandlerModule } from "../../shared/lambda-emulator/options.js";
 import { startLocalFunctionUrl } from "../../shared/lambda-emulator/server.js";
+import { median, percentile } from "../../shared/stats.js";
 
 const { values } = parseArgs({
   options: {
@@ -38,10 +39,6 @@ async function photoLikeJpeg(): Promise<Buffer> {
   return sharp(pixels, { raw: { width, height, channels: 3 } }).jpeg({ quality: 85 }).toBuffer();
 }
 
-const quantile = (values: number[], q: number) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
-};
 
 const reports = new Map<string, { line: string; durationMs: number }>();
 const server = await startLocalFunctionUrl({
@@ -91,7 +88,7 @@ const names: Record<string, string> = {
   client: "client round trip",
 };
 for (const key of ["decode", "inference", "handlerTotal", "invocation", "localUrl", "client"]) {
-  console.log(`| ${names[key]} | ${quantile(phases[key]!, 0.5).toFixed(2)} | ${quantile(phases[key]!, 0.9).toFixed(2)} |`);
+  console.log(`| ${names[key]} | ${median(phases[key]!).toFixed(2)} | ${percentile([...phases[key]!].sort((a, b) => a - b), 90).toFixed(2)} |`);
 }
 console.log(`\nCold REPORT: ${coldReport}`);
 console.log(`Warm REPORT: ${[...reports.values()].at(-1)?.line}`);
