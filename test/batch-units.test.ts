@@ -4,13 +4,14 @@ import { join } from "node:path";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseBatchArgs, UsageError } from "../scripts/tools/batch/args.js";
-import { fullJitterDelay, RetryCounter } from "../scripts/tools/batch/backoff.js";
+import { DEFAULT_BACKOFF, fullJitterDelay, RetryCounter } from "../scripts/tools/batch/backoff.js";
 import { FullJitterRetryStrategy } from "../scripts/tools/batch/sdk-retry-strategy.js";
 import { createFormat, parseCsv } from "../scripts/tools/batch/formats.js";
 import { inputIdentity, listLocalImages } from "../scripts/tools/batch/inputs.js";
 import type { BatchRecord } from "../scripts/tools/batch/record.js";
 import { openFileSink } from "../scripts/tools/batch/sinks.js";
-import { classifyEndpoint } from "../scripts/tools/batch/targets/function-url.js";
+import { classifyEndpoint, FunctionUrlTarget } from "../scripts/tools/batch/targets/function-url.js";
+import { InsecureSigningError } from "../scripts/shared/sigv4.js";
 
 const s3Record = (key: string, etag = '"e1"', extra: Partial<BatchRecord> = {}): BatchRecord => ({
   bucket: "bkt",
@@ -54,6 +55,7 @@ describe("batch arguments", () => {
     [[...base, "--by-reference"], /needs a function URL/],
     [["--input", "dir", "--output", "o.csv", "--target", "http://127.0.0.1:9000", "--by-reference"], /needs S3 input/],
     [[...base, "--bogus"], /Unknown option '--bogus'/],
+    [[...base, "--target", "http://abc.lambda-url.eu-west-1.on.aws/"], /refusing to SigV4-sign a request to http:\/\/abc\.lambda-url\.eu-west-1\.on\.aws: over plain http/],
   ])("rejects %j with a usage error", (argv, message) => {
     expect(() => parseBatchArgs(argv as string[], {})).toThrow(UsageError);
     expect(() => parseBatchArgs(argv as string[], {})).toThrow(message);
@@ -163,6 +165,13 @@ describe("retry timing and URLs", () => {
     expect(third.getRetryDelay()).toBeLessThan(150);
     await expect(strategy.refreshRetryTokenForRetry(third, { errorType: "TRANSIENT" })).rejects.toThrow();
     expect(counter.count).toBe(2);
+  });
+
+  it("a function URL target signs over https only; plain http is sent unsigned, to any host", () => {
+    const target = (url: string) => new FunctionUrlTarget({ url, topK: 1, byReference: false, backoff: DEFAULT_BACKOFF, timeoutMs: 1000 });
+    expect(() => target("http://abc.lambda-url.eu-west-1.on.aws/")).toThrow(InsecureSigningError);
+    expect(target("https://abc.lambda-url.eu-west-1.on.aws/").description).toContain("SigV4");
+    expect(target("http://10.0.0.1:9000/").description).not.toContain("SigV4");
   });
 
   it("posts to /classify with top_k", () => {

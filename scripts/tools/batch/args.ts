@@ -5,13 +5,15 @@ import type { BackoffOptions } from "./backoff.js";
 import { DEFAULT_BACKOFF } from "./backoff.js";
 import { type FormatName, formatForPath } from "./formats.js";
 import { isS3Url } from "./s3.js";
+import { functionUrlRegion, signingRefusal } from "../../shared/sigv4.js";
 
 export const USAGE = `Usage: npm run batch -- --input <dir | s3://bucket/prefix> --output <file.jsonl | file.csv | s3://bucket/key.jsonl> [options]
 
 Options:
   --input DIR|S3URL      images to score: a folder (recursive) or an S3 prefix; image extensions only
   --output FILE|S3URL    .jsonl or .csv, a local file or an S3 object
-  --target local|URL     "local" (default): in-process worker threads; or a function URL (SigV4 for *.lambda-url.*.on.aws)
+  --target local|URL     "local" (default): in-process worker threads; or a function URL (SigV4 for *.lambda-url.*.on.aws,
+                         which must be https)
   --by-reference         with a URL target and S3 input: send {"s3": {"bucket", "key"}} and let the function read S3
   --concurrency N        images in flight (default: 3 x workers for local, 8 for a URL)
   --workers N            local target: worker threads, one ONNX session each (default: CPU count)
@@ -106,6 +108,8 @@ export function parseBatchArgs(argv: string[], env: NodeJS.ProcessEnv = process.
       throw new UsageError(`--target must be "local" or an http(s) URL, got "${values.target}"`);
     }
     if (target.protocol !== "http:" && target.protocol !== "https:") throw new UsageError(`--target URL must be http or https, got "${values.target}"`);
+    const refusal = functionUrlRegion(target.hostname) && signingRefusal(target);
+    if (refusal) throw new UsageError(refusal);
   }
   if (values["by-reference"]) {
     if (target === "local") throw new UsageError("--by-reference needs a function URL as --target");
