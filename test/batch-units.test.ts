@@ -84,6 +84,34 @@ describe("output formats", () => {
     );
   });
 
+  it("CSV neutralises formulas (OWASP: a leading = + - @ tab or CR gets a quote prefix inside a quoted field); resume reads the keys back", () => {
+    const csv = createFormat("csv", "s3", 2);
+    const jsonl = createFormat("jsonl", "s3", 2);
+    const key = '=HYPERLINK("http://evil.example","click")';
+    const record = s3Record(key, '"e1"', {
+      predictions: undefined,
+      model: { name: "@model", version: "-1" },
+      error: { code: "+CODE", message: "-2+3" },
+    });
+    const line = csv.line(record);
+    expect(line).toBe(`bkt,"'=HYPERLINK(""http://evil.example"",""click"")","""e1""",10,"'@model","'-1",1,"'+CODE","'-2+3",,,,\n`);
+    expect(jsonl.line(record)).toContain(`"key":${JSON.stringify(key)}`);
+    expect(csv.line(s3Record("a.jpg", '"e1"', { predictions: [{ label: "x", score: -0.5 }] }))).toContain(",x,-0.5,");
+
+    fc.assert(
+      fc.property(fc.constantFrom("=", "+", "-", "@", "\t", "\r", "'"), fc.string(), (lead, rest) => {
+        const dangerous = lead + rest;
+        const text = csv.header! + csv.line(s3Record(dangerous, '"e1"', { error: { code: "X", message: dangerous }, predictions: undefined }));
+        expect(text.split("\n")[1]!.startsWith(`bkt,"'${lead}`)).toBe(true);
+        const { rows } = parseCsv(text);
+        expect(rows[1]![1]).toBe(dangerous);
+        expect(rows[1]![8]).toBe(dangerous);
+        expect([...csv.readExisting(text).identities]).toEqual([inputIdentity({ kind: "s3", bucket: "bkt", key: dangerous, etag: '"e1"' })]);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
   it("a torn last line is not counted as done, for JSONL and CSV", () => {
     for (const format of [createFormat("jsonl", "s3", 2), createFormat("csv", "s3", 2)]) {
       const whole = (format.header ?? "") + format.line(s3Record("a.jpg"));

@@ -89,14 +89,33 @@ function csvFormat(inputKind: "s3" | "file", topK: number): OutputFormat {
   };
 }
 
+/**
+ * Text a spreadsheet would run as a formula (OWASP CSV injection: = + - @ tab CR), or that starts with the quote
+ * this guard adds (so reading it back is unambiguous).
+ */
+const formulaLead = /^[=+\-@\t\r']/;
+
 function csvField(value: unknown): string {
   if (value === undefined || value === null) return "";
   const text = String(value);
+  // Strings only: numbers (scores, sizes) are never formulas and stay numbers.
+  if (typeof value === "string" && formulaLead.test(text)) return `"'${text.replaceAll('"', '""')}"`;
   return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
 }
 
-/** RFC 4180 rows of complete records only (a record ends at a newline outside quotes). */
+/** Undoes csvField's formula guard: `'=x` → `=x`, `''x` → `'x`; anything else is as written. */
+const unguard = (field: string) => (field.startsWith("'") && formulaLead.test(field.slice(1)) ? field.slice(1) : field);
+
+/**
+ * RFC 4180 rows of complete records only (a record ends at a newline outside quotes), with the formula guard that
+ * this tool's CSV writer adds removed, so every field reads back as the value that was written.
+ */
 export function parseCsv(text: string): { rows: string[][]; completeLength: number } {
+  const { rows, completeLength } = parseRfc4180(text);
+  return { rows: rows.map((row) => row.map(unguard)), completeLength };
+}
+
+function parseRfc4180(text: string): { rows: string[][]; completeLength: number } {
   const rows: string[][] = [];
   let row: string[] = [];
   let field = "";
