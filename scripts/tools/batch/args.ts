@@ -21,7 +21,10 @@ Options:
   --model DIR            local target: model folder (default: $MODEL_DIR or model/)
   --top-k K              predictions per image (default 5)
   --limit N              score only the first N inputs of the listing (in key/path order)
-  --resume               skip inputs already in the output (same key/path and ETag/mtime)
+  --resume               skip inputs already in the output (same key/path and ETag/mtime); inputs whose line is a
+                         transient error (TIMEOUT, HTTP_429, HTTP_5xx, TARGET_UNREACHABLE, S3_UNAVAILABLE, WORKER_CRASHED,
+                         …) are scored again and their old line dropped
+  --retry-errors         with --resume: score every input whose line is an error again, permanent ones too
   --format jsonl|csv     output format when the extension does not say
   --retries N            retries per request on throttling, 5xx, timeouts, connection errors (default 8)
   --timeout SECONDS      per-request timeout for a URL target (default 30)
@@ -42,6 +45,8 @@ export interface BatchOptions {
   topK: number;
   limit: number | undefined;
   resume: boolean;
+  /** With resume: score inputs with a permanent error line again too (transient ones always are). */
+  retryErrors: boolean;
   backoff: BackoffOptions;
   timeoutMs: number;
 }
@@ -74,6 +79,7 @@ export function parseBatchArgs(argv: string[], env: NodeJS.ProcessEnv = process.
         "top-k": { type: "string" },
         limit: { type: "string" },
         resume: { type: "boolean", default: false },
+        "retry-errors": { type: "boolean", default: false },
         format: { type: "string" },
         retries: { type: "string" },
         timeout: { type: "string" },
@@ -90,6 +96,8 @@ export function parseBatchArgs(argv: string[], env: NodeJS.ProcessEnv = process.
   if (isS3Url(values.output) && /^s3:\/\/[^/]+\/?$/.test(values.output)) {
     throw new UsageError(`--output ${values.output} names a bucket, not an object key`);
   }
+
+  if (values["retry-errors"] && !values.resume) throw new UsageError("--retry-errors needs --resume (without it the output is replaced)");
 
   let format: FormatName | undefined;
   if (values.format !== undefined) {
@@ -136,6 +144,7 @@ export function parseBatchArgs(argv: string[], env: NodeJS.ProcessEnv = process.
     topK: positiveInteger("top-k", values["top-k"], 5),
     limit: positiveInteger("limit", values.limit, undefined),
     resume: values.resume!,
+    retryErrors: values["retry-errors"]!,
     backoff: { ...DEFAULT_BACKOFF, maxAttempts: retries + 1 },
     timeoutMs: timeoutSeconds * 1000,
   };
