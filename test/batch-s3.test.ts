@@ -1,4 +1,4 @@
-import { appendFile, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { appendFile, mkdtemp, readFile, rm, truncate, writeFile } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -453,4 +453,44 @@ describe("resume after errors, through a function URL", () => {
       expect(final.every((row) => row.error === "" && row.label === `label-of-${row.name}`)).toBe(true);
     });
   }
+});
+
+describe("inputs over --max-bytes", () => {
+  it("S3: an object larger than --max-bytes gets an INPUT_TOO_LARGE line naming its size and the limit; the rest is scored", async () => {
+    const small = await tinyJpeg(201);
+    const big = await testImage("jpeg", 160, 160, 202);
+    const limit = small.length + 10;
+    expect(big.length).toBeGreaterThan(limit);
+    await put("runs", "oversize/big.jpg", big);
+    await put("runs", "oversize/small.jpg", small);
+    const output = join(work, "oversize.jsonl");
+    const run = await batch(["--input", "s3://runs/oversize/", "--output", output, "--workers", "1", "--max-bytes", String(limit)]);
+    expect(run.code, run.stderr).toBe(0);
+    const records = new Map((await readLines(output)).map((record) => [keyOf(record), record]));
+    expect(records.get("oversize/small.jpg")!.predictions).toHaveLength(5);
+    expect(records.get("oversize/big.jpg")).toMatchObject({
+      size: big.length,
+      error: { code: "INPUT_TOO_LARGE", message: `${big.length} bytes, over the --max-bytes limit of ${limit} bytes; not read` },
+    });
+    expect(run.stdout).toMatch(/ok 1, errors 1 \(INPUT_TOO_LARGE 1\)/);
+  });
+
+  it("folder: a file over the default limit (20 MiB, the function's S3_MAX_OBJECT_BYTES) is skipped by its stat size", async () => {
+    const dir = await mkdtemp(join(work, "oversize-dir-"));
+    await writeFile(join(dir, "small.jpg"), await tinyJpeg(203));
+    const huge = join(dir, "huge.jpg");
+    await writeFile(huge, "");
+    await truncate(huge, 21 * 1024 * 1024); // sparse: takes no disk space
+    const output = join(work, "oversize-dir.csv");
+    const run = await batch(["--input", dir, "--output", output, "--workers", "1"]);
+    expect(run.code, run.stderr).toBe(0);
+    const [header, ...body] = parseCsv(await readFile(output, "utf8")).rows;
+    const byPath = new Map(body.map((row) => [row[0], Object.fromEntries(header!.map((column, i) => [column, row[i]]))]));
+    expect(byPath.get(huge)).toMatchObject({
+      size: String(21 * 1024 * 1024),
+      error_code: "INPUT_TOO_LARGE",
+      error_message: `${21 * 1024 * 1024} bytes, over the --max-bytes limit of ${20 * 1024 * 1024} bytes; not read`,
+    });
+    expect(byPath.get(join(dir, "small.jpg"))!.error_code).toBe("");
+  });
 });

@@ -43,6 +43,8 @@ describe("batch arguments", () => {
     expect(parseBatchArgs(["--help"])).toBeUndefined();
     expect(parseBatchArgs([...base, "--resume", "--retry-errors"], {})).toMatchObject({ resume: true, retryErrors: true });
     expect(parseBatchArgs([...base, "--resume"], {})).toMatchObject({ resume: true, retryErrors: false });
+    expect(parseBatchArgs(base, {})!.maxBytes).toBe(20 * 1024 * 1024);
+    expect(parseBatchArgs([...base, "--max-bytes", "1000"], {})!.maxBytes).toBe(1000);
   });
 
   it.each([
@@ -59,6 +61,7 @@ describe("batch arguments", () => {
     [["--input", "dir", "--output", "o.csv", "--target", "http://127.0.0.1:9000", "--by-reference"], /needs S3 input/],
     [[...base, "--bogus"], /Unknown option '--bogus'/],
     [[...base, "--retry-errors"], /--retry-errors needs --resume/],
+    [[...base, "--max-bytes", "0"], /--max-bytes must be a positive integer/],
     [[...base, "--target", "http://abc.lambda-url.eu-west-1.on.aws/"], /refusing to SigV4-sign a request to http:\/\/abc\.lambda-url\.eu-west-1\.on\.aws: over plain http/],
   ])("rejects %j with a usage error", (argv, message) => {
     expect(() => parseBatchArgs(argv as string[], {})).toThrow(UsageError);

@@ -5,6 +5,7 @@ import type { BackoffOptions } from "./backoff.js";
 import { DEFAULT_BACKOFF } from "./backoff.js";
 import { type FormatName, formatForPath } from "./formats.js";
 import { isS3Url } from "./s3.js";
+import { DEFAULT_S3_MAX_OBJECT_BYTES } from "../../../handler/s3-source.js";
 import { functionUrlRegion, signingRefusal } from "../../shared/sigv4.js";
 
 export const USAGE = `Usage: npm run batch -- --input <dir | s3://bucket/prefix> --output <file.jsonl | file.csv | s3://bucket/key.jsonl> [options]
@@ -20,6 +21,8 @@ Options:
   --threads N            local target: ONNX Runtime threads per worker (default: CPUs / workers)
   --model DIR            local target: model folder (default: $MODEL_DIR or model/)
   --top-k K              predictions per image (default 5)
+  --max-bytes N          skip inputs larger than N bytes with an INPUT_TOO_LARGE line, unread (default 20971520,
+                         the function's S3_MAX_OBJECT_BYTES default); with --by-reference the function's own limit applies
   --limit N              score only the first N inputs of the listing (in key/path order)
   --resume               skip inputs already in the output (same key/path and ETag/mtime); inputs whose line is a
                          transient error (TIMEOUT, HTTP_429, HTTP_5xx, TARGET_UNREACHABLE, S3_UNAVAILABLE, WORKER_CRASHED,
@@ -43,6 +46,8 @@ export interface BatchOptions {
   threads: number;
   modelDir: string;
   topK: number;
+  /** Inputs larger than this (listed size) are not read; their line is an INPUT_TOO_LARGE error. */
+  maxBytes: number;
   limit: number | undefined;
   resume: boolean;
   /** With resume: score inputs with a permanent error line again too (transient ones always are). */
@@ -77,6 +82,7 @@ export function parseBatchArgs(argv: string[], env: NodeJS.ProcessEnv = process.
         threads: { type: "string" },
         model: { type: "string" },
         "top-k": { type: "string" },
+        "max-bytes": { type: "string" },
         limit: { type: "string" },
         resume: { type: "boolean", default: false },
         "retry-errors": { type: "boolean", default: false },
@@ -142,6 +148,7 @@ export function parseBatchArgs(argv: string[], env: NodeJS.ProcessEnv = process.
     threads,
     modelDir: resolve(values.model ?? env.MODEL_DIR ?? "model"),
     topK: positiveInteger("top-k", values["top-k"], 5),
+    maxBytes: positiveInteger("max-bytes", values["max-bytes"], DEFAULT_S3_MAX_OBJECT_BYTES),
     limit: positiveInteger("limit", values.limit, undefined),
     resume: values.resume!,
     retryErrors: values["retry-errors"]!,

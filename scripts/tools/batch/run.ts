@@ -66,6 +66,11 @@ async function readBytes(item: InputItem, client: S3Client | undefined, options:
   return withRetry(() => readInput(item, client), isRetryableNetworkError, { ...options.backoff, maxAttempts: 3 }, () => counter.count++);
 }
 
+/** An input over --max-bytes (by its listed size), answered without reading it. */
+function tooLarge(item: InputItem, maxBytes: number): ScoreResult {
+  return { ok: false, error: { code: "INPUT_TOO_LARGE", message: `${item.size} bytes, over the --max-bytes limit of ${maxBytes} bytes; not read` } };
+}
+
 function failure(item: InputItem, error: unknown): ScoreResult {
   if (item.kind === "s3") return { ok: false, error: describeS3Error(error) };
   return { ok: false, error: { code: "READ_ERROR", message: (error as Error).message } };
@@ -111,8 +116,11 @@ export async function runBatch(options: BatchOptions, hooks: RunHooks = {}): Pro
           const started = performance.now();
           let result: ScoreResult;
           try {
-            const bytes = target!.needsBytes ? await readBytes(item, client, options, counter) : undefined;
-            result = await target!.score(item, bytes);
+            if (target!.needsBytes && item.size > options.maxBytes) result = tooLarge(item, options.maxBytes);
+            else {
+              const bytes = target!.needsBytes ? await readBytes(item, client, options, counter) : undefined;
+              result = await target!.score(item, bytes);
+            }
           } catch (error) {
             result = failure(item, error);
           }
