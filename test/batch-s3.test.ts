@@ -1,4 +1,4 @@
-import { appendFile, mkdtemp, readFile, rm } from "node:fs/promises";
+import { appendFile, mkdtemp, readFile, rm, truncate, writeFile } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -367,5 +367,132 @@ describe("interrupted runs", () => {
     expect(records.filter((record) => record.error)).toEqual([]);
     const retries = Number(/retries (\d+)/.exec(stdout)?.[1]);
     expect(retries).toBeGreaterThan(0);
+  });
+});
+
+describe("resume after errors, through a function URL", () => {
+  /** A stand-in function URL: answers each image by its bytes (the image's name) from `answers`, counting requests. */
+  let answers: Record<string, number> = {};
+  const requested: string[] = [];
+  let fake: Server;
+  let url: string;
+  let input: string;
+
+  beforeAll(async () => {
+    fake = createServer(async (request, response) => {
+      const chunks: Buffer[] = [];
+      for await (const chunk of request) chunks.push(chunk as Buffer);
+      const name = Buffer.concat(chunks).toString();
+      requested.push(name);
+      const status = answers[name] ?? 200;
+      const body =
+        status === 200
+          ? { model: { name: "fake", version: "1" }, predictions: [{ label: `label-of-${name}`, score: 1 }] }
+          : status === 415
+            ? { error: { code: "UNSUPPORTED_MEDIA_TYPE", message: "=not an image" } }
+            : {};
+      response.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(body));
+    });
+    await new Promise<void>((resolve) => fake.listen(0, "127.0.0.1", resolve));
+    url = `http://127.0.0.1:${(fake.address() as AddressInfo).port}`;
+    input = await mkdtemp(join(work, "retry-in-"));
+    for (const name of ["a", "b", "c", "d"]) await writeFile(join(input, `${name}.jpg`), name);
+  });
+  afterAll(async () => {
+    fake?.closeAllConnections();
+    await new Promise((resolve) => fake?.close(resolve));
+  });
+
+  const nameOf = (key: string) => /([a-d])\.jpg$/.exec(key)![1]!;
+
+  async function rows(output: string): Promise<Array<{ name: string; error: string; label: string }>> {
+    if (output.endsWith(".jsonl")) {
+      const text = output.startsWith("s3://") ? await readObject("out", output.slice("s3://out/".length)) : await readFile(output, "utf8");
+      return text.split("\n").filter(Boolean).map((line) => {
+        const record = JSON.parse(line) as BatchRecord;
+        return { name: nameOf(keyOf(record)), error: record.error?.code ?? "", label: record.predictions?.[0]?.label ?? "" };
+      });
+    }
+    const [, ...body] = parseCsv(await readFile(output, "utf8")).rows;
+    return body.map((row) => ({ name: nameOf(row[0]!), error: row[6]!, label: row[8]! }));
+  }
+
+  for (const output of ["retry.csv", "s3://out/retry.jsonl"]) {
+    it(`--resume scores transient errors again and keeps permanent ones; --retry-errors scores those too (${output})`, async () => {
+      const target = output.startsWith("s3://") ? output : join(work, output);
+      const args = ["--input", input, "--output", target, "--target", url, "--retries", "0", "--concurrency", "1"];
+      answers = { a: 503, b: 415, c: 200, d: 429 };
+      const first = await batch(args);
+      expect(first.code, first.stderr).toBe(0);
+      expect(first.stdout).toMatch(/ok 1, errors 3 \(HTTP_429 1, HTTP_503 1, UNSUPPORTED_MEDIA_TYPE 1\)/);
+
+      answers = { a: 200, b: 200, c: 200, d: 200 };
+      requested.length = 0;
+      const resumed = await batch([...args, "--resume"]);
+      expect(resumed.code, resumed.stderr).toBe(0);
+      expect(resumed.stderr).toContain("2 already in the output, 2 to score (2 again after an error)");
+      expect(resumed.stdout).toContain("2 skipped");
+      expect(requested.sort()).toEqual(["a", "d"]);
+      const afterResume = await rows(target);
+      expect(afterResume.map((row) => row.name).sort()).toEqual(["a", "b", "c", "d"]);
+      expect(Object.fromEntries(afterResume.map((row) => [row.name, row.error || row.label]))).toEqual({
+        a: "label-of-a",
+        b: "UNSUPPORTED_MEDIA_TYPE",
+        c: "label-of-c",
+        d: "label-of-d",
+      });
+
+      requested.length = 0;
+      const noop = await batch([...args, "--resume"]);
+      expect(noop.code, noop.stderr).toBe(0);
+      expect(requested).toEqual([]);
+
+      const retried = await batch([...args, "--resume", "--retry-errors"]);
+      expect(retried.code, retried.stderr).toBe(0);
+      expect(requested).toEqual(["b"]);
+      const final = await rows(target);
+      expect(final.map((row) => row.name).sort()).toEqual(["a", "b", "c", "d"]);
+      expect(final.every((row) => row.error === "" && row.label === `label-of-${row.name}`)).toBe(true);
+    });
+  }
+});
+
+describe("inputs over --max-bytes", () => {
+  it("S3: an object larger than --max-bytes gets an INPUT_TOO_LARGE line naming its size and the limit; the rest is scored", async () => {
+    const small = await tinyJpeg(201);
+    const big = await testImage("jpeg", 160, 160, 202);
+    const limit = small.length + 10;
+    expect(big.length).toBeGreaterThan(limit);
+    await put("runs", "oversize/big.jpg", big);
+    await put("runs", "oversize/small.jpg", small);
+    const output = join(work, "oversize.jsonl");
+    const run = await batch(["--input", "s3://runs/oversize/", "--output", output, "--workers", "1", "--max-bytes", String(limit)]);
+    expect(run.code, run.stderr).toBe(0);
+    const records = new Map((await readLines(output)).map((record) => [keyOf(record), record]));
+    expect(records.get("oversize/small.jpg")!.predictions).toHaveLength(5);
+    expect(records.get("oversize/big.jpg")).toMatchObject({
+      size: big.length,
+      error: { code: "INPUT_TOO_LARGE", message: `${big.length} bytes, over the --max-bytes limit of ${limit} bytes; not read` },
+    });
+    expect(run.stdout).toMatch(/ok 1, errors 1 \(INPUT_TOO_LARGE 1\)/);
+  });
+
+  it("folder: a file over the default limit (20 MiB, the function's S3_MAX_OBJECT_BYTES) is skipped by its stat size", async () => {
+    const dir = await mkdtemp(join(work, "oversize-dir-"));
+    await writeFile(join(dir, "small.jpg"), await tinyJpeg(203));
+    const huge = join(dir, "huge.jpg");
+    await writeFile(huge, "");
+    await truncate(huge, 21 * 1024 * 1024); // sparse: takes no disk space
+    const output = join(work, "oversize-dir.csv");
+    const run = await batch(["--input", dir, "--output", output, "--workers", "1"]);
+    expect(run.code, run.stderr).toBe(0);
+    const [header, ...body] = parseCsv(await readFile(output, "utf8")).rows;
+    const byPath = new Map(body.map((row) => [row[0], Object.fromEntries(header!.map((column, i) => [column, row[i]]))]));
+    expect(byPath.get(huge)).toMatchObject({
+      size: String(21 * 1024 * 1024),
+      error_code: "INPUT_TOO_LARGE",
+      error_message: `${21 * 1024 * 1024} bytes, over the --max-bytes limit of ${20 * 1024 * 1024} bytes; not read`,
+    });
+    expect(byPath.get(join(dir, "small.jpg"))!.error_code).toBe("");
   });
 });

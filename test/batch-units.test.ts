@@ -4,14 +4,16 @@ import { join } from "node:path";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseBatchArgs, UsageError } from "../scripts/tools/batch/args.js";
-import { fullJitterDelay, RetryCounter } from "../scripts/tools/batch/backoff.js";
+import { DEFAULT_BACKOFF, fullJitterDelay, RetryCounter } from "../scripts/tools/batch/backoff.js";
 import { FullJitterRetryStrategy } from "../scripts/tools/batch/sdk-retry-strategy.js";
 import { createFormat, parseCsv } from "../scripts/tools/batch/formats.js";
 import { inputIdentity, listLocalImages } from "../scripts/tools/batch/inputs.js";
 import type { BatchRecord } from "../scripts/tools/batch/record.js";
 import { openFileSink } from "../scripts/tools/batch/sinks.js";
+import { isTransientError } from "../scripts/tools/batch/resume.js";
 import { RunStats } from "../scripts/tools/batch/stats.js";
-import { classifyEndpoint } from "../scripts/tools/batch/targets/function-url.js";
+import { classifyEndpoint, FunctionUrlTarget } from "../scripts/tools/batch/targets/function-url.js";
+import { InsecureSigningError } from "../scripts/shared/sigv4.js";
 
 const s3Record = (key: string, etag = '"e1"', extra: Partial<BatchRecord> = {}): BatchRecord => ({
   bucket: "bkt",
@@ -40,6 +42,10 @@ describe("batch arguments", () => {
     expect(options.target).toBeInstanceOf(URL);
     expect(parseBatchArgs([...base, "--workers", "2"], {})).toMatchObject({ target: "local", workers: 2, concurrency: 6 });
     expect(parseBatchArgs(["--help"])).toBeUndefined();
+    expect(parseBatchArgs([...base, "--resume", "--retry-errors"], {})).toMatchObject({ resume: true, retryErrors: true });
+    expect(parseBatchArgs([...base, "--resume"], {})).toMatchObject({ resume: true, retryErrors: false });
+    expect(parseBatchArgs(base, {})!.maxBytes).toBe(20 * 1024 * 1024);
+    expect(parseBatchArgs([...base, "--max-bytes", "1000"], {})!.maxBytes).toBe(1000);
   });
 
   it.each([
@@ -55,6 +61,9 @@ describe("batch arguments", () => {
     [[...base, "--by-reference"], /needs a function URL/],
     [["--input", "dir", "--output", "o.csv", "--target", "http://127.0.0.1:9000", "--by-reference"], /needs S3 input/],
     [[...base, "--bogus"], /Unknown option '--bogus'/],
+    [[...base, "--retry-errors"], /--retry-errors needs --resume/],
+    [[...base, "--max-bytes", "0"], /--max-bytes must be a positive integer/],
+    [[...base, "--target", "http://abc.lambda-url.eu-west-1.on.aws/"], /refusing to SigV4-sign a request to http:\/\/abc\.lambda-url\.eu-west-1\.on\.aws: over plain http/],
   ])("rejects %j with a usage error", (argv, message) => {
     expect(() => parseBatchArgs(argv as string[], {})).toThrow(UsageError);
     expect(() => parseBatchArgs(argv as string[], {})).toThrow(message);
@@ -83,6 +92,34 @@ describe("output formats", () => {
     );
   });
 
+  it("CSV neutralises formulas (OWASP: a leading = + - @ tab or CR gets a quote prefix inside a quoted field); resume reads the keys back", () => {
+    const csv = createFormat("csv", "s3", 2);
+    const jsonl = createFormat("jsonl", "s3", 2);
+    const key = '=HYPERLINK("http://evil.example","click")';
+    const record = s3Record(key, '"e1"', {
+      predictions: undefined,
+      model: { name: "@model", version: "-1" },
+      error: { code: "+CODE", message: "-2+3" },
+    });
+    const line = csv.line(record);
+    expect(line).toBe(`bkt,"'=HYPERLINK(""http://evil.example"",""click"")","""e1""",10,"'@model","'-1",1,"'+CODE","'-2+3",,,,\n`);
+    expect(jsonl.line(record)).toContain(`"key":${JSON.stringify(key)}`);
+    expect(csv.line(s3Record("a.jpg", '"e1"', { predictions: [{ label: "x", score: -0.5 }] }))).toContain(",x,-0.5,");
+
+    fc.assert(
+      fc.property(fc.constantFrom("=", "+", "-", "@", "\t", "\r", "'"), fc.string(), (lead, rest) => {
+        const dangerous = lead + rest;
+        const text = csv.header! + csv.line(s3Record(dangerous, '"e1"', { error: { code: "X", message: dangerous }, predictions: undefined }));
+        expect(text.split("\n")[1]!.startsWith(`bkt,"'${lead}`)).toBe(true);
+        const { rows } = parseCsv(text);
+        expect(rows[1]![1]).toBe(dangerous);
+        expect(rows[1]![8]).toBe(dangerous);
+        expect([...csv.readExisting(text).identities]).toEqual([inputIdentity({ kind: "s3", bucket: "bkt", key: dangerous, etag: '"e1"' })]);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
   it("a torn last line is not counted as done, for JSONL and CSV", () => {
     for (const format of [createFormat("jsonl", "s3", 2), createFormat("csv", "s3", 2)]) {
       const whole = (format.header ?? "") + format.line(s3Record("a.jpg"));
@@ -98,6 +135,57 @@ describe("output formats", () => {
     const existing = jsonl.readExisting(jsonl.line(s3Record("a.jpg", '"old"')));
     expect(existing.identities.has(inputIdentity({ kind: "s3", bucket: "bkt", key: "a.jpg", etag: '"new"' }))).toBe(false);
   });
+});
+
+describe("resume and error lines", () => {
+  it.each(["TIMEOUT", "TARGET_UNREACHABLE", "S3_UNAVAILABLE", "WORKER_CRASHED", "HTTP_429", "HTTP_500", "HTTP_503", "INTERNAL_ERROR"])(
+    "%s is transient",
+    (code) => expect(isTransientError(code)).toBe(true),
+  );
+  it.each(["INVALID_IMAGE", "UNSUPPORTED_MEDIA_TYPE", "S3_OBJECT_NOT_FOUND", "S3_ACCESS_DENIED", "S3_OBJECT_CHANGED", "S3_OBJECT_TOO_LARGE", "IMAGE_TOO_LARGE", "READ_ERROR", "INPUT_TOO_LARGE", "HTTP_404", "HTTP_413", "THROTTLED_BY_SOMEONE"])(
+    "%s is permanent",
+    (code) => expect(isTransientError(code)).toBe(false),
+  );
+
+  const failed = (key: string, code: string) => s3Record(key, '"e1"', { predictions: undefined, error: { code, message: `${code} happened` } });
+  const identity = (key: string) => inputIdentity({ kind: "s3", bucket: "bkt", key, etag: '"e1"' });
+
+  for (const name of ["jsonl", "csv"] as const) {
+    it(`${name}: a resumed file sink drops transient error lines, keeps the rest in order, and ends with each input once`, async () => {
+      const dir = await mkdtemp(join(tmpdir(), "batch-resume-"));
+      try {
+        const path = join(dir, `out.${name}`);
+        const format = createFormat(name, "s3", 2);
+        const first = await openFileSink(path, format, false);
+        for (const record of [s3Record("=a.jpg"), failed("b.jpg", "TIMEOUT"), failed("c.jpg", "INVALID_IMAGE"), failed("d.jpg", "HTTP_503"), s3Record("e.jpg")]) {
+          await first.write(record);
+        }
+        await first.close();
+        const before = await readFile(path, "utf8");
+
+        const resumed = await openFileSink(path, format, true);
+        expect(resumed.dropped).toBe(2);
+        expect(resumed.done).toEqual(new Set(["=a.jpg", "c.jpg", "e.jpg"].map(identity)));
+        const lines = before.split("\n");
+        const kept = (format.header ? [lines[0]] : []).concat(lines.filter((line) => /a\.jpg|c\.jpg|e\.jpg/.test(line)));
+        expect(await readFile(path, "utf8")).toBe(`${kept.join("\n")}\n`);
+        await resumed.write(s3Record("b.jpg"));
+        await resumed.write(failed("d.jpg", "HTTP_503"));
+        await resumed.close();
+
+        const again = await openFileSink(path, format, true, (line) => line.errorCode === "INVALID_IMAGE");
+        expect(again.dropped).toBe(1);
+        expect(again.done).toEqual(new Set(["=a.jpg", "b.jpg", "d.jpg", "e.jpg"].map(identity)));
+        await again.write(s3Record("c.jpg"));
+        await again.close();
+        expect([...format.readExisting(await readFile(path, "utf8")).lines].filter((line) => line.identity).map((line) => line.identity)).toEqual(
+          ["=a.jpg", "e.jpg", "b.jpg", "d.jpg", "c.jpg"].map(identity),
+        );
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+    });
+  }
 });
 
 describe("local files", () => {
@@ -164,6 +252,13 @@ describe("retry timing and URLs", () => {
     expect(third.getRetryDelay()).toBeLessThan(150);
     await expect(strategy.refreshRetryTokenForRetry(third, { errorType: "TRANSIENT" })).rejects.toThrow();
     expect(counter.count).toBe(2);
+  });
+
+  it("a function URL target signs over https only; plain http is sent unsigned, to any host", () => {
+    const target = (url: string) => new FunctionUrlTarget({ url, topK: 1, byReference: false, backoff: DEFAULT_BACKOFF, timeoutMs: 1000 });
+    expect(() => target("http://abc.lambda-url.eu-west-1.on.aws/")).toThrow(InsecureSigningError);
+    expect(target("https://abc.lambda-url.eu-west-1.on.aws/").description).toContain("SigV4");
+    expect(target("http://10.0.0.1:9000/").description).not.toContain("SigV4");
   });
 
   it("posts to /classify with top_k", () => {

@@ -8,7 +8,7 @@ import { promisify } from "node:util";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { contentTypeForFile } from "../scripts/shared/content-type.js";
-import { functionUrlRegion, signRequest } from "../scripts/shared/sigv4.js";
+import { functionUrlRegion, InsecureSigningError, signRequest } from "../scripts/shared/sigv4.js";
 import { type LocalFunctionUrl, startLocalFunctionUrl } from "../scripts/shared/lambda-emulator/server.js";
 
 const invokeCli = fileURLToPath(new URL("../scripts/tools/invoke/main.ts", import.meta.url));
@@ -49,6 +49,18 @@ function referenceSignature(input: {
   return createHmac("sha256", signingKey).update(stringToSign).digest("hex");
 }
 
+/**
+ * A query string as AWS reads it when it verifies a signature: RFC 3986 percent-decoding only, so `+` stays a plus
+ * sign (unlike URLSearchParams, which reads it as a space).
+ */
+function queryAsReceived(rawQuery: string): Array<[string, string]> {
+  if (rawQuery === "") return [];
+  return rawQuery.split("&").map((pair) => {
+    const separator = pair.includes("=") ? pair.indexOf("=") : pair.length;
+    return [decodeURIComponent(pair.slice(0, separator)), decodeURIComponent(pair.slice(separator + 1))];
+  });
+}
+
 function parseAuthorization(header: string) {
   const match = /^AWS4-HMAC-SHA256 Credential=([^,]+), SignedHeaders=([^,]+), Signature=([0-9a-f]{64})$/.exec(header);
   if (!match) throw new Error(`unexpected authorization header: ${header}`);
@@ -67,14 +79,16 @@ describe("SigV4 signing for function URLs", () => {
   const body = new Uint8Array([0xff, 0xd8, 0xff, 0xe0, 1, 2, 3, 4]);
   const credentials = { ...exampleKey, sessionToken: "session-token-example" };
   const signingDate = new Date("2026-01-15T08:30:00Z");
-  const sign = (overrides: { body?: Uint8Array; region?: string } = {}) =>
-    signRequest(
-      { method: "POST", url, headers: { "Content-Type": "image/jpeg" }, body: overrides.body ?? body },
-      { credentials, region: overrides.region ?? "eu-west-1", service: "lambda", signingDate },
-    );
+  const sign = async (overrides: { body?: Uint8Array; region?: string } = {}) =>
+    (
+      await signRequest(
+        { method: "POST", url, headers: { "Content-Type": "image/jpeg" }, body: overrides.body ?? body },
+        { credentials, region: overrides.region ?? "eu-west-1", service: "lambda", signingDate },
+      )
+    ).headers;
 
   it("reproduces AWS's published get-vanilla signature, as does the reference implementation", async () => {
-    const headers = await signRequest(
+    const { headers } = await signRequest(
       { method: "GET", url: new URL("https://example.amazonaws.com/"), headers: {} },
       { credentials: exampleKey, region: "us-east-1", service: "service", signingDate: vanillaDate, includePayloadHash: false },
     );
@@ -127,6 +141,42 @@ describe("SigV4 signing for function URLs", () => {
     expect(parseAuthorization(otherBody.authorization!).signature).not.toBe(parseAuthorization(first.authorization!).signature);
     const otherRegion = await sign({ region: "us-east-1" });
     expect(parseAuthorization(otherRegion.authorization!).signature).not.toBe(parseAuthorization(first.authorization!).signature);
+  });
+
+  it("sends exactly the query it signed: RFC 3986 encoded, a form-encoded + read as a space", async () => {
+    const spaced = new URL("https://abc123.lambda-url.eu-west-1.on.aws/classify?x=y z&a=b+c&top_k=3");
+    const signed = await signRequest(
+      { method: "POST", url: spaced, headers: { "content-type": "image/jpeg" }, body },
+      { credentials, region: "eu-west-1", service: "lambda", signingDate },
+    );
+    expect(signed.url.search).toBe("?a=b%20c&top_k=3&x=y%20z");
+    expect(signed.url.origin + signed.url.pathname).toBe(spaced.origin + spaced.pathname);
+    const authorization = parseAuthorization(signed.headers.authorization!);
+    const reference = referenceSignature({
+      method: "POST",
+      path: "/classify",
+      query: queryAsReceived(signed.url.search.slice(1)),
+      headers: signed.headers,
+      signedHeaders: authorization.signedHeaders,
+      payloadHash: signed.headers["x-amz-content-sha256"]!,
+      secretAccessKey: credentials.secretAccessKey,
+      region: "eu-west-1",
+      service: "lambda",
+      amzDate: signed.headers["x-amz-date"]!,
+    });
+    expect(authorization.signature).toBe(reference);
+  });
+
+  it("refuses to sign plain http except to loopback", async () => {
+    const signFor = (href: string) =>
+      signRequest({ method: "POST", url: new URL(href), headers: {}, body }, { credentials, region: "eu-west-1", signingDate });
+    for (const href of ["http://abc123.lambda-url.eu-west-1.on.aws/classify", "http://example.com/", "http://10.0.0.1:9000/", "http://[::2]/", "http://localhost.example.com/"]) {
+      await expect(signFor(href)).rejects.toThrow(InsecureSigningError);
+      await expect(signFor(href)).rejects.toThrow(/refusing to SigV4-sign .* plain http .* replayable/);
+    }
+    for (const href of ["https://example.com/", "http://127.0.0.1:9000/", "http://127.45.6.7/", "http://[::1]:9000/", "http://LOCALHOST:9000/"]) {
+      expect((await signFor(href)).headers.authorization).toMatch(/^AWS4-HMAC-SHA256 /);
+    }
   });
 
   it("finds the region only in function URL hosts", () => {
@@ -247,5 +297,54 @@ describe("npm run invoke", () => {
     } finally {
       await echo.close();
     }
+  });
+
+  it("sends the query it signed when the URL's query has a + and a space", async () => {
+    const echo = await startLocalFunctionUrl({ handlerModule: echoHandler, port: 0, functionOutput: "ignore", log: () => {} });
+    try {
+      const result = await invokeCommand([jpeg, "--url", `${echo.url}/classify?a=b+c&x=y z`, "--top-k", "4", "--region", "us-west-2", "--json"], {
+        AWS_ACCESS_KEY_ID: exampleKey.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: exampleKey.secretAccessKey,
+        AWS_SESSION_TOKEN: "token-from-env",
+        AWS_PROFILE: "",
+        AWS_CONFIG_FILE: join(dir, "missing-config"),
+        AWS_SHARED_CREDENTIALS_FILE: join(dir, "missing-credentials"),
+        AWS_EC2_METADATA_DISABLED: "true",
+      });
+      expect(result.code, result.stderr).toBe(0);
+      const { event } = JSON.parse(result.stdout)[0].body;
+      const headers: Record<string, string> = event.headers;
+      expect(event.rawQueryString).toBe("a=b%20c&top_k=4&x=y%20z");
+      const authorization = parseAuthorization(headers.authorization!);
+      const expected = referenceSignature({
+        method: "POST",
+        path: event.rawPath,
+        query: queryAsReceived(event.rawQueryString),
+        headers,
+        signedHeaders: authorization.signedHeaders,
+        payloadHash: headers["x-amz-content-sha256"]!,
+        secretAccessKey: exampleKey.secretAccessKey,
+        region: "us-west-2",
+        service: "lambda",
+        amzDate: headers["x-amz-date"]!,
+      });
+      expect(authorization.signature).toBe(expected);
+    } finally {
+      await echo.close();
+    }
+  });
+
+  it.each([
+    ["--region for a plain-http host that is not loopback", ["--url", "http://invoke-test.invalid/classify", "--region", "us-west-2"]],
+    ["a function URL over plain http", ["--url", "http://abc123.lambda-url.eu-west-1.on.aws/classify"]],
+  ])("refuses to sign %s: usage error, exit 2, nothing sent", async (_, args) => {
+    const result = await invokeCommand([jpeg, ...args], {
+      AWS_ACCESS_KEY_ID: exampleKey.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: exampleKey.secretAccessKey,
+      AWS_EC2_METADATA_DISABLED: "true",
+    });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/refusing to SigV4-sign a request to http:\/\/[^:]+: over plain http .* Use https/);
+    expect(result.stdout).toBe("");
   });
 });

@@ -5,21 +5,29 @@ import type { BackoffOptions } from "./backoff.js";
 import { DEFAULT_BACKOFF } from "./backoff.js";
 import { type FormatName, formatForPath } from "./formats.js";
 import { isS3Url } from "./s3.js";
+import { DEFAULT_S3_MAX_OBJECT_BYTES } from "../../../handler/s3-source.js";
+import { functionUrlRegion, signingRefusal } from "../../shared/sigv4.js";
 
 export const USAGE = `Usage: npm run batch -- --input <dir | s3://bucket/prefix> --output <file.jsonl | file.csv | s3://bucket/key.jsonl> [options]
 
 Options:
   --input DIR|S3URL      images to score: a folder (recursive) or an S3 prefix; image extensions only
   --output FILE|S3URL    .jsonl or .csv, a local file or an S3 object
-  --target local|URL     "local" (default): in-process worker threads; or a function URL (SigV4 for *.lambda-url.*.on.aws)
+  --target local|URL     "local" (default): in-process worker threads; or a function URL (SigV4 for *.lambda-url.*.on.aws,
+                         which must be https)
   --by-reference         with a URL target and S3 input: send {"s3": {"bucket", "key"}} and let the function read S3
   --concurrency N        images in flight (default: 3 x workers for local, 8 for a URL)
   --workers N            local target: worker threads, one ONNX session each (default: CPU count)
   --threads N            local target: ONNX Runtime threads per worker (default: CPUs / workers)
   --model DIR            local target: model folder (default: $MODEL_DIR or model/)
   --top-k K              predictions per image (default 5)
+  --max-bytes N          skip inputs larger than N bytes with an INPUT_TOO_LARGE line, unread (default 20971520,
+                         the function's S3_MAX_OBJECT_BYTES default); with --by-reference the function's own limit applies
   --limit N              score only the first N inputs of the listing (in key/path order)
-  --resume               skip inputs already in the output (same key/path and ETag/mtime)
+  --resume               skip inputs already in the output (same key/path and ETag/mtime); inputs whose line is a
+                         transient error (TIMEOUT, HTTP_429, HTTP_5xx, TARGET_UNREACHABLE, S3_UNAVAILABLE, WORKER_CRASHED,
+                         …) are scored again and their old line dropped
+  --retry-errors         with --resume: score every input whose line is an error again, permanent ones too
   --format jsonl|csv     output format when the extension does not say
   --retries N            retries per request on throttling, 5xx, timeouts, connection errors (default 8)
   --timeout SECONDS      per-request timeout for a URL target (default 30)
@@ -38,8 +46,12 @@ export interface BatchOptions {
   threads: number;
   modelDir: string;
   topK: number;
+  /** Inputs larger than this (listed size) are not read; their line is an INPUT_TOO_LARGE error. */
+  maxBytes: number;
   limit: number | undefined;
   resume: boolean;
+  /** With resume: score inputs with a permanent error line again too (transient ones always are). */
+  retryErrors: boolean;
   backoff: BackoffOptions;
   timeoutMs: number;
 }
@@ -70,8 +82,10 @@ export function parseBatchArgs(argv: string[], env: NodeJS.ProcessEnv = process.
         threads: { type: "string" },
         model: { type: "string" },
         "top-k": { type: "string" },
+        "max-bytes": { type: "string" },
         limit: { type: "string" },
         resume: { type: "boolean", default: false },
+        "retry-errors": { type: "boolean", default: false },
         format: { type: "string" },
         retries: { type: "string" },
         timeout: { type: "string" },
@@ -88,6 +102,8 @@ export function parseBatchArgs(argv: string[], env: NodeJS.ProcessEnv = process.
   if (isS3Url(values.output) && /^s3:\/\/[^/]+\/?$/.test(values.output)) {
     throw new UsageError(`--output ${values.output} names a bucket, not an object key`);
   }
+
+  if (values["retry-errors"] && !values.resume) throw new UsageError("--retry-errors needs --resume (without it the output is replaced)");
 
   let format: FormatName | undefined;
   if (values.format !== undefined) {
@@ -106,6 +122,8 @@ export function parseBatchArgs(argv: string[], env: NodeJS.ProcessEnv = process.
       throw new UsageError(`--target must be "local" or an http(s) URL, got "${values.target}"`);
     }
     if (target.protocol !== "http:" && target.protocol !== "https:") throw new UsageError(`--target URL must be http or https, got "${values.target}"`);
+    const refusal = functionUrlRegion(target.hostname) && signingRefusal(target);
+    if (refusal) throw new UsageError(refusal);
   }
   if (values["by-reference"]) {
     if (target === "local") throw new UsageError("--by-reference needs a function URL as --target");
@@ -130,8 +148,10 @@ export function parseBatchArgs(argv: string[], env: NodeJS.ProcessEnv = process.
     threads,
     modelDir: resolve(values.model ?? env.MODEL_DIR ?? "model"),
     topK: positiveInteger("top-k", values["top-k"], 5),
+    maxBytes: positiveInteger("max-bytes", values["max-bytes"], DEFAULT_S3_MAX_OBJECT_BYTES),
     limit: positiveInteger("limit", values.limit, undefined),
     resume: values.resume!,
+    retryErrors: values["retry-errors"]!,
     backoff: { ...DEFAULT_BACKOFF, maxAttempts: retries + 1 },
     timeoutMs: timeoutSeconds * 1000,
   };

@@ -2,9 +2,21 @@ import { type BatchRecord, recordIdentity } from "./record.js";
 
 export type FormatName = "jsonl" | "csv";
 
-/** What --resume learns from an existing output: the inputs already done, and the text up to the last whole line. */
+/** One complete line of an existing output. */
+export interface OutputLine {
+  /** The line as it was written, end of line included. */
+  text: string;
+  /** The input it records; undefined for a line that is not one of ours (or the CSV header). */
+  identity?: string;
+  /** The error code of an error line. */
+  errorCode?: string;
+}
+
+/** What --resume learns from an existing output: its complete lines, the inputs they record, and where they end. */
 export interface ExistingOutput {
   identities: Set<string>;
+  /** Every complete line in order (the CSV header included), so that the output can be rewritten without some. */
+  lines: OutputLine[];
   /** Length in characters of the complete lines; a torn last line (a crash mid-write) is past this point. */
   completeLength: number;
   /** The CSV header found, if any. */
@@ -35,19 +47,29 @@ const jsonl: OutputFormat = {
   line: (record) => `${JSON.stringify(record)}\n`,
   readExisting(text) {
     const identities = new Set<string>();
+    const lines: OutputLine[] = [];
     const completeLength = text.lastIndexOf("\n") + 1;
-    for (const line of text.slice(0, completeLength).split("\n")) {
+    for (const line of text.slice(0, completeLength).split("\n").slice(0, -1)) {
+      const read: OutputLine = { text: `${line}\n` };
+      lines.push(read);
       if (!line.trim()) continue;
       try {
-        const identity = recordIdentity(JSON.parse(line));
-        if (identity) identities.add(identity);
+        const record = JSON.parse(line) as Record<string, unknown>;
+        read.identity = recordIdentity(record);
+        read.errorCode = errorCodeOf(record.error);
+        if (read.identity) identities.add(read.identity);
       } catch {
         // A line that is not JSON is not an output of ours: it marks no input as done.
       }
     }
-    return { identities, completeLength };
+    return { identities, lines, completeLength };
   },
 };
+
+function errorCodeOf(error: unknown): string | undefined {
+  const code = (error as { code?: unknown } | null | undefined)?.code;
+  return typeof code === "string" && code !== "" ? code : undefined;
+}
 
 function csvFormat(inputKind: "s3" | "file", topK: number): OutputFormat {
   const where = inputKind === "s3" ? ["bucket", "key", "etag"] : ["path", "mtime"];
@@ -74,30 +96,54 @@ function csvFormat(inputKind: "s3" | "file", topK: number): OutputFormat {
       return `${values.map(csvField).join(",")}\n`;
     },
     readExisting(text) {
-      const { rows, completeLength } = parseCsv(text);
+      const { rows, ends, completeLength } = parseRfc4180(text);
       const identities = new Set<string>();
-      const [head, ...body] = rows;
-      if (!head) return { identities, completeLength };
-      for (const row of body) {
+      const lines: OutputLine[] = rows.map((_, i) => ({ text: text.slice(i === 0 ? 0 : ends[i - 1], ends[i]) }));
+      const [head, ...body] = rows.map((row) => row.map(unguard));
+      if (!head) return { identities, lines, completeLength };
+      body.forEach((row, i) => {
         const record: Record<string, string> = {};
-        head.forEach((column, i) => (record[column] = row[i] ?? ""));
+        head.forEach((column, j) => (record[column] = row[j] ?? ""));
         const identity = recordIdentity(record);
+        lines[i + 1]!.identity = identity;
+        lines[i + 1]!.errorCode = record.error_code || undefined;
         if (identity) identities.add(identity);
-      }
-      return { identities, completeLength, header: `${head.join(",")}\n` };
+      });
+      return { identities, lines, completeLength, header: `${head.join(",")}\n` };
     },
   };
 }
 
+/**
+ * Text a spreadsheet would run as a formula (OWASP CSV injection: = + - @ tab CR), or that starts with the quote
+ * this guard adds (so reading it back is unambiguous).
+ */
+const formulaLead = /^[=+\-@\t\r']/;
+
 function csvField(value: unknown): string {
   if (value === undefined || value === null) return "";
   const text = String(value);
+  // Strings only: numbers (scores, sizes) are never formulas and stay numbers.
+  if (typeof value === "string" && formulaLead.test(text)) return `"'${text.replaceAll('"', '""')}"`;
   return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
 }
 
-/** RFC 4180 rows of complete records only (a record ends at a newline outside quotes). */
+/** Undoes csvField's formula guard: `'=x` → `=x`, `''x` → `'x`; anything else is as written. */
+const unguard = (field: string) => (field.startsWith("'") && formulaLead.test(field.slice(1)) ? field.slice(1) : field);
+
+/**
+ * RFC 4180 rows of complete records only (a record ends at a newline outside quotes), with the formula guard that
+ * this tool's CSV writer adds removed, so every field reads back as the value that was written.
+ */
 export function parseCsv(text: string): { rows: string[][]; completeLength: number } {
+  const { rows, completeLength } = parseRfc4180(text);
+  return { rows: rows.map((row) => row.map(unguard)), completeLength };
+}
+
+/** RFC 4180 rows of complete records, each with the offset just past its end of line. */
+function parseRfc4180(text: string): { rows: string[][]; ends: number[]; completeLength: number } {
   const rows: string[][] = [];
+  const ends: number[] = [];
   let row: string[] = [];
   let field = "";
   let quoted = false;
@@ -119,11 +165,12 @@ export function parseCsv(text: string): { rows: string[][]; completeLength: numb
     } else if (char === "\n") {
       row.push(!wasQuoted && field.endsWith("\r") ? field.slice(0, -1) : field);
       rows.push(row);
+      ends.push(i + 1);
       row = [];
       field = "";
       wasQuoted = false;
       completeLength = i + 1;
     } else field += char;
   }
-  return { rows, completeLength };
+  return { rows, ends, completeLength };
 }

@@ -5,6 +5,7 @@ import { createFormat } from "./formats.js";
 import { type InputItem, inputIdentity, listLocalImages, listS3Images, readInput } from "./inputs.js";
 import { createProgress } from "./progress.js";
 import { type ScoreResult, toRecord } from "./record.js";
+import { type RescorePolicy, rescoreTransient } from "./resume.js";
 import { describeS3Error, isRetryableNetworkError } from "./retryable.js";
 import { createBatchS3Client, isS3Url, parseS3Url } from "./s3.js";
 import { openFileSink, openS3Sink, type Sink } from "./sinks.js";
@@ -16,6 +17,8 @@ import type { Target } from "./targets/target.js";
 export interface RunSummary {
   listed: number;
   skipped: number;
+  /** Error lines dropped on resume so that their inputs are scored again (see --resume). */
+  errorLinesDropped: number;
   scored: number;
   ok: number;
   errorsByCode: Record<string, number>;
@@ -34,11 +37,14 @@ export interface RunHooks {
   log?: (line: string) => void;
 }
 
-async function openSink(options: BatchOptions, client: S3Client | undefined, inputKind: "s3" | "file"): Promise<Sink> {
+/** On resume, drops the error lines of this run's inputs that are transient (or any, with --retry-errors). */
+async function openSink(options: BatchOptions, client: S3Client | undefined, inputKind: "s3" | "file", selected: InputItem[]): Promise<Sink> {
   const format = createFormat(options.format, inputKind, options.topK);
+  const inRun = new Set(selected.map(inputIdentity));
+  const rescore: RescorePolicy = (line) => inRun.has(line.identity) && (options.retryErrors || rescoreTransient(line));
   return isS3Url(options.output)
-    ? openS3Sink(client!, parseS3Url(options.output), format, options.resume)
-    : openFileSink(options.output, format, options.resume);
+    ? openS3Sink(client!, parseS3Url(options.output), format, options.resume, rescore)
+    : openFileSink(options.output, format, options.resume, rescore);
 }
 
 async function startTarget(options: BatchOptions, counter: RetryCounter): Promise<Target> {
@@ -60,6 +66,11 @@ async function readBytes(item: InputItem, client: S3Client | undefined, options:
   return withRetry(() => readInput(item, client), isRetryableNetworkError, { ...options.backoff, maxAttempts: 3 }, () => counter.count++);
 }
 
+/** An input over --max-bytes (by its listed size), answered without reading it. */
+function tooLarge(item: InputItem, maxBytes: number): ScoreResult {
+  return { ok: false, error: { code: "INPUT_TOO_LARGE", message: `${item.size} bytes, over the --max-bytes limit of ${maxBytes} bytes; not read` } };
+}
+
 function failure(item: InputItem, error: unknown): ScoreResult {
   if (item.kind === "s3") return { ok: false, error: describeS3Error(error) };
   return { ok: false, error: { code: "READ_ERROR", message: (error as Error).message } };
@@ -77,10 +88,11 @@ export async function runBatch(options: BatchOptions, hooks: RunHooks = {}): Pro
       ? await listS3Images(client!, parseS3Url(options.input))
       : await listLocalImages(options.input);
     const selected = options.limit === undefined ? listed : listed.slice(0, options.limit);
-    const sink = await openSink(options, client, inputKind);
+    const sink = await openSink(options, client, inputKind, selected);
     const todo = selected.filter((item) => !sink.done.has(inputIdentity(item)));
     const skipped = selected.length - todo.length;
-    log(`batch: ${listed.length} images listed${options.limit !== undefined ? `, first ${selected.length} selected` : ""}${options.resume ? `, ${skipped} already in the output` : ""}, ${todo.length} to score`);
+    const retrying = sink.dropped > 0 ? ` (${sink.dropped} again after an error)` : "";
+    log(`batch: ${listed.length} images listed${options.limit !== undefined ? `, first ${selected.length} selected` : ""}${options.resume ? `, ${skipped} already in the output` : ""}, ${todo.length} to score${retrying}`);
 
     let target: Target | undefined;
     let stats = new RunStats();
@@ -104,8 +116,11 @@ export async function runBatch(options: BatchOptions, hooks: RunHooks = {}): Pro
           const started = performance.now();
           let result: ScoreResult;
           try {
-            const bytes = target!.needsBytes ? await readBytes(item, client, options, counter) : undefined;
-            result = await target!.score(item, bytes);
+            if (target!.needsBytes && item.size > options.maxBytes) result = tooLarge(item, options.maxBytes);
+            else {
+              const bytes = target!.needsBytes ? await readBytes(item, client, options, counter) : undefined;
+              result = await target!.score(item, bytes);
+            }
           } catch (error) {
             result = failure(item, error);
           }
@@ -135,6 +150,7 @@ export async function runBatch(options: BatchOptions, hooks: RunHooks = {}): Pro
     return {
       listed: listed.length,
       skipped,
+      errorLinesDropped: sink.dropped,
       scored: stats.done,
       ok: stats.ok,
       errorsByCode: Object.fromEntries([...stats.errorsByCode].sort(([a], [b]) => a.localeCompare(b))),
@@ -155,7 +171,7 @@ export function formatSummary(summary: RunSummary, output: string): string {
   const errorCount = errors.reduce((total, [, count]) => total + count, 0);
   const ms = (value: number) => (Number.isNaN(value) ? "-" : `${value.toFixed(0)} ms`);
   return [
-    `${summary.interrupted ? "Interrupted" : "Done"}: ${summary.listed} listed, ${summary.skipped} skipped (already in the output), ${summary.scored} scored in ${summary.seconds.toFixed(1)} s`,
+    `${summary.interrupted ? "Interrupted" : "Done"}: ${summary.listed} listed, ${summary.skipped} skipped (already in the output), ${summary.scored} scored in ${summary.seconds.toFixed(1)} s${summary.errorLinesDropped > 0 ? `, ${summary.errorLinesDropped} earlier error lines dropped to score their inputs again` : ""}`,
     `  ok ${summary.ok}, errors ${errorCount}${errors.length ? ` (${errors.map(([code, count]) => `${code} ${count}`).join(", ")})` : ""}`,
     `  ${summary.imagesPerSecond.toFixed(2)} images/s, latency p50 ${ms(summary.p50Ms)}, p95 ${ms(summary.p95Ms)}, retries ${summary.retries}`,
     `  output: ${output}`,

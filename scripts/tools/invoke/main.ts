@@ -2,7 +2,7 @@ import { readFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
 import { contentTypeForFile } from "../../shared/content-type.js";
 import { type InvokeResult, formatResult } from "./format.js";
-import { functionUrlRegion, signRequest } from "../../shared/sigv4.js";
+import { functionUrlRegion, signingRefusal, signRequest } from "../../shared/sigv4.js";
 
 const usage = `Usage: npm run invoke -- IMAGE… [--url URL] [--top-k K] [--json] [--region REGION]
 
@@ -12,6 +12,7 @@ POSTs each image (content type from its extension) to a function URL and prints 
   --top-k K        how many predictions to ask for (query top_k)
   --json           print the answers as JSON instead of tables
   --region REGION  sign with SigV4 for this region even if the host is not *.lambda-url.<region>.on.aws
+                   (https only; plain http is signed only for loopback: 127.0.0.0/8, ::1, localhost)
   -h, --help       show this help
 
 An AWS function URL (https://<url-id>.lambda-url.<region>.on.aws) is signed with SigV4 (service lambda, region from
@@ -61,18 +62,22 @@ if (values["top-k"] !== undefined) {
   url.searchParams.set("top_k", values["top-k"]);
 }
 const region = values.region ?? functionUrlRegion(url.hostname);
+if (region) {
+  const refusal = signingRefusal(url);
+  if (refusal) fail(refusal);
+}
 const credentials = region
   ? (await import("@aws-sdk/credential-provider-node")).defaultProvider()
   : undefined;
 
 async function invoke(file: string): Promise<InvokeResult> {
   const body = new Uint8Array(await readFile(file));
-  let headers: Record<string, string> = { "content-type": contentTypeForFile(file) };
+  let request = { url, headers: { "content-type": contentTypeForFile(file) } as Record<string, string> };
   if (region && credentials) {
-    headers = await signRequest({ method: "POST", url, headers, body }, { credentials, region, service: "lambda" });
-    delete headers.host; // fetch sets Host from the URL, which is what was signed.
+    request = await signRequest({ method: "POST", url, headers: request.headers, body }, { credentials, region, service: "lambda" });
+    delete request.headers.host; // fetch sets Host from the URL, which is what was signed.
   }
-  const response = await fetch(url, { method: "POST", headers, body });
+  const response = await fetch(request.url, { method: "POST", headers: request.headers, body });
   const text = await response.text();
   let parsedBody: unknown = text;
   try {

@@ -5,7 +5,7 @@ import { isRetryableNetworkError, isTimeout } from "../retryable.js";
 import { defaultProvider } from "@aws-sdk/credential-provider-node";
 import type { AwsCredentialIdentityProvider } from "@smithy/types";
 import { contentTypeForFile } from "../../../shared/content-type.js";
-import { functionUrlRegion, signRequest } from "../../../shared/sigv4.js";
+import { functionUrlRegion, InsecureSigningError, signingRefusal, signRequest } from "../../../shared/sigv4.js";
 import type { Target } from "./target.js";
 
 export interface FunctionUrlOptions {
@@ -62,6 +62,8 @@ export class FunctionUrlTarget implements Target {
   constructor(private readonly options: FunctionUrlOptions) {
     this.endpoint = classifyEndpoint(options.url, options.topK);
     const region = functionUrlRegion(this.endpoint.hostname);
+    const refusal = region && signingRefusal(this.endpoint);
+    if (refusal) throw new InsecureSigningError(refusal);
     this.region = region;
     this.credentials = region ? defaultProvider() : undefined;
     this.needsBytes = !options.byReference;
@@ -108,13 +110,13 @@ export class FunctionUrlTarget implements Target {
   }
 
   private async post(body: Uint8Array, contentType: string): Promise<ScoreResult> {
-    let headers: Record<string, string> = { "content-type": contentType };
+    let request = { url: this.endpoint, headers: { "content-type": contentType } as Record<string, string> };
     if (this.region) {
-      headers = await signRequest({ method: "POST", url: this.endpoint, headers, body }, { credentials: this.credentials!, region: this.region });
+      request = await signRequest({ method: "POST", url: this.endpoint, headers: request.headers, body }, { credentials: this.credentials!, region: this.region });
     }
-    const response = await fetch(this.endpoint, {
+    const response = await fetch(request.url, {
       method: "POST",
-      headers,
+      headers: request.headers,
       body,
       signal: AbortSignal.timeout(this.options.timeoutMs),
     });
