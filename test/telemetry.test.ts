@@ -30,7 +30,7 @@ afterAll(async () => {
 });
 
 /** Runs `action` and returns the JSON lines it wrote to `streams` (default: stdout). */
-async function stdoutLines(action: () => Promise<unknown>, streams = [process.stdout]): Promise<Record<string, any>[]> {
+async function stdoutLines(action: () => Promise<unknown>, streams: readonly NodeJS.WriteStream[] = [process.stdout]): Promise<Record<string, any>[]> {
   const written = await capturedWrites(streams, action);
   return written.split("\n").filter(Boolean).map((line) => JSON.parse(line));
 }
