@@ -7,8 +7,8 @@ import { resolveInlineSource, type ResolveImageSource } from "./image-sources.js
 import { createHealthRoute, createModelRoute } from "./info-routes.js";
 import { bodySize, type HttpRequest, requestFromEvent } from "./request.js";
 import { errorResponse, type HttpResponse, roundMs } from "./response.js";
-import { matchRoute, type RouteTable } from "./routes.js";
-import type { RequestRecord, Telemetry } from "./telemetry.js";
+import { handlerFor, methodsAt, type RouteTable } from "./routes.js";
+import type { RouteMeasurements, Telemetry } from "./telemetry.js";
 
 export interface HandlerDependencies {
   config: Config;
@@ -42,34 +42,55 @@ export function createHandler(dependencies: HandlerDependencies): FunctionUrlHan
   return async (event, context) => {
     const startedAt = performance.now();
     const coldStart = invocations++ === 0;
-    const record: RequestRecord = {
-      requestId: context?.awsRequestId ?? "",
-      invocationId: context?.awsRequestId ?? "",
-      method: "",
-      route: "unmatched",
-      status: 0,
-      coldStart,
-      bytes: 0,
-      totalMs: 0,
-    };
+    // Lambda's id for the invocation; the function URL's own id is the event's, when the event is one.
+    const invocationId = context?.awsRequestId ?? "";
+    const measurements: RouteMeasurements = {};
+    let request: HttpRequest | undefined;
+    let route = "unmatched";
     let response: HttpResponse;
+    let errorCode: string | undefined;
     try {
-      const request: HttpRequest = requestFromEvent(event, record.requestId);
-      record.requestId = request.requestId;
-      record.method = request.method;
-      record.bytes = bodySize(request);
-      if (Object.hasOwn(routes, request.path)) record.route = `${request.method} ${request.path}`;
-      const route = matchRoute(routes, request);
+      request = requestFromEvent(event, invocationId);
+      const methods = methodsAt(routes, request.path);
+      if (methods) route = `${request.method} ${request.path}`;
+      const handle = handlerFor(methods, request);
       const remainingMs = typeof context?.getRemainingTimeInMillis === "function" ? () => context.getRemainingTimeInMillis() : undefined;
-      response = await route({ request, record, startedAt, coldStart, ...(remainingMs ? { remainingMs } : {}) });
+      response = await handle({
+        request,
+        startedAt,
+        coldStart,
+        measured: (values) => Object.assign(measurements, values),
+        ...(remainingMs ? { remainingMs } : {}),
+      });
     } catch (error) {
-      if (!isClientError(error)) telemetry.recordFault(error, record.requestId);
-      record.errorCode = errorBody(error).code;
-      response = errorResponse(error, record.requestId);
+      const requestId = request?.requestId ?? invocationId;
+      if (isFault(error)) telemetry.recordFault(error, requestId);
+      errorCode = errorBody(error).code;
+      response = errorResponse(error, requestId);
     }
-    record.status = response.statusCode;
-    record.totalMs = roundMs(performance.now() - startedAt);
-    telemetry.recordRequest(record, context);
+    telemetry.recordRequest(
+      {
+        requestId: request?.requestId ?? invocationId,
+        invocationId,
+        method: request?.method ?? "",
+        route,
+        status: response.statusCode,
+        coldStart,
+        bytes: request ? bodySize(request) : 0,
+        ...measurements,
+        totalMs: roundMs(performance.now() - startedAt),
+        ...(errorCode ? { errorCode } : {}),
+      },
+      context,
+    );
     return response;
   };
+}
+
+/**
+ * Errors whose details belong in the log: anything that is not a client error, and a 5xx client error that carries
+ * the library's own error (S3_UNAVAILABLE: the SDK's error says what failed).
+ */
+function isFault(error: unknown): boolean {
+  return !isClientError(error) || (error.status >= 500 && error.cause !== undefined);
 }

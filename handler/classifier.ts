@@ -6,9 +6,10 @@ import { performance } from "node:perf_hooks";
 import * as ort from "onnxruntime-node";
 import sharp from "sharp";
 import { ClientError } from "./errors.js";
-import { DEFAULT_MAX_PIXELS, type DecodedImage, preprocessInto } from "./images.js";
+import { type DecodedImage, preprocessInto } from "./images.js";
 import { loadManifest, type Manifest } from "./manifest.js";
 import { topPredictions } from "./scores.js";
+import { FUNCTION_DEFAULTS } from "./settings.js";
 import { imageTensorLength } from "./tensor-layout.js";
 
 export interface Prediction {
@@ -93,7 +94,7 @@ export class Classifier {
     try {
       modelBytes = await readFile(modelPath);
     } catch (error) {
-      throw new ModelLoadError(`cannot read model file ${modelPath}: ${(error as NodeJS.ErrnoException).code ?? error}`);
+      throw new ModelLoadError(`cannot read model file ${modelPath}: ${(error as NodeJS.ErrnoException).code ?? error}`, { cause: error });
     }
     const actual = createHash("sha256").update(modelBytes).digest("hex");
     if (actual !== manifest.sha256) {
@@ -115,7 +116,7 @@ export class Classifier {
         session,
         fixedBatch,
         options.maxBatch ?? Number.POSITIVE_INFINITY,
-        options.maxPixels ?? DEFAULT_MAX_PIXELS,
+        options.maxPixels ?? FUNCTION_DEFAULTS.maxImagePixels,
       );
       if (options.warmup !== false) await classifier.warmUp();
       return classifier;
@@ -177,11 +178,10 @@ export class Classifier {
   /**
    * Classifies images in one batch. An image that cannot be decoded becomes an error result and does not
    * affect the others; good images go through ONNX Runtime together when the model's batch size allows.
+   * `topK` is a validated count (the caller checks client input); above the label count it means every label.
    */
   async classify(images: readonly Uint8Array[], topK: number): Promise<ClassifyOutcome> {
-    if (!Number.isInteger(topK) || topK < 1) {
-      throw new ClientError("INVALID_TOP_K", "topK must be a positive integer");
-    }
+    if (!Number.isInteger(topK) || topK < 1) throw new RangeError(`topK must be a positive integer, not ${topK}`);
     if (this.disposed) throw new Error("classifier is disposed");
     const k = Math.min(topK, this.manifest.labels.length);
     const { input } = this.manifest;

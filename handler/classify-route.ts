@@ -1,10 +1,12 @@
-import type { Classifier, ImageResult } from "./classifier.js";
+import type { Classifier, ImageResult, Prediction } from "./classifier.js";
 import type { Config } from "./config.js";
 import { assertTimeFor, ImageCostEstimate } from "./deadline.js";
-import { ClientError, isClientError } from "./errors.js";
-import { type ImageSource, readImageSources, type ResolveImageSource } from "./image-sources.js";
+import { type ClientError, isClientError } from "./errors.js";
+import { type ImageSource, type ImageSourceList, readImageSources, type ResolveImageSource } from "./image-sources.js";
+import type { HttpRequest } from "./request.js";
 import { type HttpResponse, type PhaseTimings, rawJsonResponse, roundMs, serverTiming } from "./response.js";
 import type { RouteInput } from "./routes.js";
+import type { RouteMeasurements } from "./telemetry.js";
 import { parseTopK } from "./top-k.js";
 
 export interface ClassifyRouteDependencies {
@@ -13,7 +15,19 @@ export interface ClassifyRouteDependencies {
   resolveSource: ResolveImageSource;
 }
 
+/** A classify request after parsing: the validated top_k and the images it lists. */
+interface ClassifyRequest extends ImageSourceList {
+  topK: number;
+}
+
 type Resolved = { ok: true; bytes: Uint8Array } | { ok: false; error: ClientError };
+
+/** Every image's result in request order, and what decoding and inference took (ms, rounded). */
+interface Classified {
+  results: ImageResult[];
+  decodeMs: number;
+  inferenceMs: number;
+}
 
 async function resolveEach(sources: readonly ImageSource[], resolveSource: ResolveImageSource): Promise<Resolved[]> {
   return Promise.all(
@@ -38,64 +52,86 @@ export function createClassifyRoute({ classifier, config, resolveSource }: Class
   const bodyPrefix = `{"model":${JSON.stringify({ name: manifest.name, version: manifest.version })},`;
   const imageCost = new ImageCostEstimate();
 
-  return async ({ request, record, startedAt, remainingMs }: RouteInput): Promise<HttpResponse> => {
+  /** Client input is checked here, at the edge: top_k first, then the body. */
+  async function parseRequest(request: HttpRequest): Promise<ClassifyRequest> {
     const topK = parseTopK(request.query.top_k, labelCount, defaultTopK);
-    const { sources, batch } = await readImageSources(request, limits);
-    record.images = sources.length;
-    // Work that cannot finish before Lambda's deadline is not started: a 503 now beats a killed invocation.
-    assertTimeFor(sources.length, remainingMs, imageCost);
+    return { topK, ...(await readImageSources(request, limits)) };
+  }
 
-    const resolved = await resolveEach(sources, resolveSource);
-    const readable: Uint8Array[] = [];
-    for (const item of resolved) if (item.ok) readable.push(item.bytes);
+  /** Classifies the images that resolved to bytes; the others keep their own error. */
+  async function classifyResolved(resolved: readonly Resolved[], topK: number, remainingMs: RouteInput["remainingMs"]): Promise<Classified> {
+    const readable = resolved.flatMap((item) => (item.ok ? [item.bytes] : []));
     assertTimeFor(readable.length, remainingMs, imageCost);
     const outcome = readable.length
       ? await classifier.classify(readable, topK)
       : { results: [], timings: { decodeMs: 0, inferenceMs: 0 } };
     imageCost.record(readable.length, outcome.timings.decodeMs + outcome.timings.inferenceMs);
-
     let next = 0;
-    const results: ImageResult[] = resolved.map((item) => (item.ok ? outcome.results[next++]! : item));
-    describeResults(results, batch, record);
-    record.decodeMs = roundMs(outcome.timings.decodeMs);
-    record.inferenceMs = roundMs(outcome.timings.inferenceMs);
+    return {
+      results: resolved.map((item) => (item.ok ? outcome.results[next++]! : item)),
+      decodeMs: roundMs(outcome.timings.decodeMs),
+      inferenceMs: roundMs(outcome.timings.inferenceMs),
+    };
+  }
 
-    if (!batch) {
-      const [only] = results;
-      if (!only) throw new Error("a single-image request produced no result");
-      if (!only.ok) throw only.error;
-    }
+  function respond(payload: string, classified: Classified, startedAt: number): HttpResponse {
     const timings: PhaseTimings = {
-      decodeMs: record.decodeMs,
-      inferenceMs: record.inferenceMs,
+      decodeMs: classified.decodeMs,
+      inferenceMs: classified.inferenceMs,
       totalMs: roundMs(performance.now() - startedAt),
     };
-    const headers = { "server-timing": serverTiming(timings) };
-    const timingsJson = JSON.stringify(timings);
-    if (!batch) {
-      const only = results[0] as Extract<ImageResult, { ok: true }>;
-      return rawJsonResponse(200, `${bodyPrefix}"predictions":${JSON.stringify(only.predictions)},"timings":${timingsJson}}`, headers);
-    }
-    const items = results.map((result) =>
-      result.ok
-        ? `{"predictions":${JSON.stringify(result.predictions)}}`
-        : JSON.stringify({ error: { code: result.error.code, message: result.error.message } }),
-    );
-    return rawJsonResponse(200, `${bodyPrefix}"results":[${items.join(",")}],"timings":${timingsJson}}`, headers);
+    return rawJsonResponse(200, `${bodyPrefix}${payload},"timings":${JSON.stringify(timings)}}`, {
+      "server-timing": serverTiming(timings),
+    });
+  }
+
+  return async ({ request, startedAt, remainingMs, measured }: RouteInput): Promise<HttpResponse> => {
+    const { topK, sources, batch } = await parseRequest(request);
+    measured({ images: sources.length });
+    // Work that cannot finish before Lambda's deadline is not started: a 503 now beats a killed invocation.
+    assertTimeFor(sources.length, remainingMs, imageCost);
+    const classified = await classifyResolved(await resolveEach(sources, resolveSource), topK, remainingMs);
+    measured(measurementsOf(classified, batch));
+    const payload = batch ? batchPayload(classified.results) : singlePayload(classified.results);
+    return respond(payload, classified, startedAt);
   };
 }
 
-function describeResults(results: readonly ImageResult[], batch: boolean, record: RouteInput["record"]): void {
+/** `"predictions":[...]` of a single-image request; its failure is the request's failure. */
+function singlePayload(results: readonly ImageResult[]): string {
+  const [only] = results;
+  if (!only) throw new Error("a single-image request produced no result");
+  if (!only.ok) throw only.error;
+  return `"predictions":${JSON.stringify(only.predictions)}`;
+}
+
+/** `"results":[...]` of a batch: each image's predictions or its own error. */
+function batchPayload(results: readonly ImageResult[]): string {
+  const items = results.map((result) =>
+    result.ok
+      ? `{"predictions":${JSON.stringify(result.predictions)}}`
+      : JSON.stringify({ error: { code: result.error.code, message: result.error.message } }),
+  );
+  return `"results":[${items.join(",")}]`;
+}
+
+function measurementsOf(classified: Classified, batch: boolean): RouteMeasurements {
   const sizes: string[] = [];
   const errorCodes: string[] = [];
-  for (const result of results) {
+  let top1: Prediction | undefined;
+  for (const result of classified.results) {
     if (result.ok) {
       sizes.push(`${result.image.width}x${result.image.height}`);
-      if (!record.top1 && result.predictions[0]) record.top1 = result.predictions[0];
+      top1 ??= result.predictions[0];
     } else {
       errorCodes.push(result.error.code);
     }
   }
-  if (sizes.length) record.imageSizes = sizes;
-  if (batch && errorCodes.length) record.imageErrorCodes = errorCodes;
+  return {
+    ...(sizes.length ? { imageSizes: sizes } : {}),
+    ...(top1 ? { top1 } : {}),
+    ...(batch && errorCodes.length ? { imageErrorCodes: errorCodes } : {}),
+    decodeMs: classified.decodeMs,
+    inferenceMs: classified.inferenceMs,
+  };
 }

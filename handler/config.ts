@@ -3,14 +3,10 @@ import { availableParallelism } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
+import { type AllowRule, parseAllowlist } from "./s3-source.js";
+import { FUNCTION_DEFAULTS, FUNCTION_ENV, LOG_LEVELS, type LogLevelName } from "./settings.js";
 
-/** Lambda's request payload limit for a function URL (6 MB). */
-export const LAMBDA_PAYLOAD_LIMIT_BYTES = 6 * 1024 * 1024;
-
-export const LOG_LEVELS = ["TRACE", "DEBUG", "INFO", "WARN", "ERROR", "CRITICAL", "SILENT"] as const;
-export type LogLevelName = (typeof LOG_LEVELS)[number];
-
-/** Every setting of the function, read once at module load. */
+/** Every setting of the function, read once at module load (variable names and defaults: settings.ts). */
 export interface Config {
   modelDir: string;
   topKDefault: number;
@@ -18,13 +14,17 @@ export interface Config {
   maxImagePixels: number;
   maxBatchImages: number;
   maxBodyBytes: number;
+  s3MaxObjectBytes: number;
+  /** `bucket` or `bucket/prefix` entries the function may read; empty means no S3 input at all. */
+  s3InputAllowlist: AllowRule[];
   serviceName: string;
   metricsNamespace: string;
   logLevel: LogLevelName;
 }
 
-export class ConfigError extends Error {
-  override readonly name = "ConfigError";
+/** The function's environment holds a bad setting; the message names every bad variable. */
+export class FunctionConfigError extends Error {
+  override readonly name = "FunctionConfigError";
 }
 
 const positiveInteger = (fallback: number) =>
@@ -44,21 +44,24 @@ const nonEmptyName = (fallback: string) =>
     .optional()
     .transform((value) => (value ? value : fallback));
 
+const env = FUNCTION_ENV;
 const envSchema = z.object({
-  MODEL_DIR: z.string().trim().min(1, "must not be empty").optional(),
+  [env.modelDir]: z.string().trim().min(1, "must not be empty").optional(),
   LAMBDA_TASK_ROOT: z.string().trim().optional(),
-  TOP_K_DEFAULT: positiveInteger(5),
-  ORT_INTRA_OP_THREADS: positiveInteger(availableParallelism()),
-  MAX_IMAGE_PIXELS: positiveInteger(40_000_000),
-  MAX_BATCH_IMAGES: positiveInteger(16),
-  MAX_BODY_BYTES: positiveInteger(LAMBDA_PAYLOAD_LIMIT_BYTES),
-  POWERTOOLS_SERVICE_NAME: nonEmptyName("image-classifier"),
-  POWERTOOLS_METRICS_NAMESPACE: nonEmptyName("ImageClassifier"),
-  POWERTOOLS_LOG_LEVEL: z
+  [env.topKDefault]: positiveInteger(FUNCTION_DEFAULTS.topKDefault),
+  [env.intraOpThreads]: positiveInteger(availableParallelism()),
+  [env.maxImagePixels]: positiveInteger(FUNCTION_DEFAULTS.maxImagePixels),
+  [env.maxBatchImages]: positiveInteger(FUNCTION_DEFAULTS.maxBatchImages),
+  [env.maxBodyBytes]: positiveInteger(FUNCTION_DEFAULTS.maxBodyBytes),
+  [env.s3MaxObjectBytes]: positiveInteger(FUNCTION_DEFAULTS.s3MaxObjectBytes),
+  [env.s3InputAllowlist]: z.string().optional().transform(parseAllowlist),
+  [env.serviceName]: nonEmptyName(FUNCTION_DEFAULTS.serviceName),
+  [env.metricsNamespace]: nonEmptyName(FUNCTION_DEFAULTS.metricsNamespace),
+  [env.logLevel]: z
     .string()
     .trim()
     .optional()
-    .transform((value) => (value ? value.toUpperCase() : "INFO"))
+    .transform((value) => (value ? value.toUpperCase() : FUNCTION_DEFAULTS.logLevel))
     .pipe(z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(", ")}` })),
 });
 
@@ -74,23 +77,26 @@ export function defaultModelDir(lambdaTaskRoot: string | undefined, moduleUrl: s
   return candidates.find((dir) => existsSync(join(dir, "model.json"))) ?? candidates[1]!;
 }
 
-/** Reads and validates the settings; throws ConfigError naming every bad variable. */
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const parsed = envSchema.safeParse(env);
+/** Reads and validates the settings; throws FunctionConfigError naming every bad variable. */
+export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = envSchema.safeParse(environment);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`);
-    throw new ConfigError(`invalid environment: ${problems.join("; ")}`);
+    throw new FunctionConfigError(`invalid environment: ${problems.join("; ")}`);
   }
   const settings = parsed.data;
+  const modelDir = settings[env.modelDir];
   return {
-    modelDir: settings.MODEL_DIR ? resolve(settings.MODEL_DIR) : defaultModelDir(settings.LAMBDA_TASK_ROOT),
-    topKDefault: settings.TOP_K_DEFAULT,
-    intraOpThreads: settings.ORT_INTRA_OP_THREADS,
-    maxImagePixels: settings.MAX_IMAGE_PIXELS,
-    maxBatchImages: settings.MAX_BATCH_IMAGES,
-    maxBodyBytes: settings.MAX_BODY_BYTES,
-    serviceName: settings.POWERTOOLS_SERVICE_NAME,
-    metricsNamespace: settings.POWERTOOLS_METRICS_NAMESPACE,
-    logLevel: settings.POWERTOOLS_LOG_LEVEL,
+    modelDir: modelDir ? resolve(modelDir) : defaultModelDir(settings.LAMBDA_TASK_ROOT),
+    topKDefault: settings[env.topKDefault],
+    intraOpThreads: settings[env.intraOpThreads],
+    maxImagePixels: settings[env.maxImagePixels],
+    maxBatchImages: settings[env.maxBatchImages],
+    maxBodyBytes: settings[env.maxBodyBytes],
+    s3MaxObjectBytes: settings[env.s3MaxObjectBytes],
+    s3InputAllowlist: settings[env.s3InputAllowlist],
+    serviceName: settings[env.serviceName],
+    metricsNamespace: settings[env.metricsNamespace],
+    logLevel: settings[env.logLevel],
   };
 }

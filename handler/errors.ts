@@ -39,16 +39,25 @@ function bounded(message: string): string {
   return message.slice(0, MAX_ERROR_MESSAGE_LENGTH - more.length) + more;
 }
 
+export interface ClientErrorOptions {
+  /** Response headers that belong to the error (e.g. `Allow` for 405). */
+  headers?: Record<string, string>;
+  /** The library's own error (sharp, the S3 SDK, ...), kept for the log; never shown to the client. */
+  cause?: unknown;
+}
+
 /** An error caused by the request, safe to show to the client as it is. */
 export class ClientError extends Error {
   override readonly name = "ClientError";
+  readonly headers: Record<string, string>;
 
   constructor(
     readonly code: ErrorCode,
     message: string,
-    readonly headers: Record<string, string> = {},
+    options: ClientErrorOptions = {},
   ) {
-    super(bounded(message));
+    super(bounded(message), "cause" in options ? { cause: options.cause } : undefined);
+    this.headers = options.headers ?? {};
   }
 
   get status(): number {

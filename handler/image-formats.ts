@@ -12,9 +12,6 @@ export type ImageFormat = keyof typeof acceptedFormats;
 
 export const acceptedMimeTypes: readonly string[] = Object.values(acceptedFormats);
 
-/** Default cap on decoded pixels (width x height) per image: 40 megapixels. */
-export const DEFAULT_MAX_PIXELS = 40_000_000;
-
 const ascii = (bytes: Uint8Array, start: number, length: number): string =>
   String.fromCharCode(...bytes.subarray(start, start + length));
 

@@ -93,7 +93,7 @@ function fromJson(request: HttpRequest, limits: SourceLimits): ImageSourceList {
   try {
     json = JSON.parse(text);
   } catch (error) {
-    throw new ClientError("INVALID_JSON", `the request body is not valid JSON: ${(error as Error).message}`);
+    throw new ClientError("INVALID_JSON", `the request body is not valid JSON: ${(error as Error).message}`, { cause: error });
   }
   if (json !== null && typeof json === "object" && !Array.isArray(json) && "s3" in json) return fromS3Json(json, limits);
   const images = (json as { images?: unknown } | null)?.images;

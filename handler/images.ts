@@ -1,10 +1,11 @@
 import sharp, { type Metadata, type OutputInfo, type Sharp } from "sharp";
 import { ClientError } from "./errors.js";
-import { acceptedFormats, DEFAULT_MAX_PIXELS, type ImageFormat, sniffImageFormat } from "./image-formats.js";
+import { acceptedFormats, type ImageFormat, sniffImageFormat } from "./image-formats.js";
 import type { ModelInput } from "./manifest.js";
+import { FUNCTION_DEFAULTS } from "./settings.js";
 import { writeImageTensor } from "./tensor-layout.js";
 
-export { acceptedFormats, acceptedMimeTypes, DEFAULT_MAX_PIXELS, type ImageFormat, sniffImageFormat } from "./image-formats.js";
+export { acceptedFormats, acceptedMimeTypes, type ImageFormat, sniffImageFormat } from "./image-formats.js";
 export { imageTensorLength } from "./tensor-layout.js";
 
 /** The original image: size as displayed (after EXIF orientation) and its detected format. */
@@ -33,9 +34,9 @@ const acceptedList = Object.keys(acceptedFormats).map((f) => f.toUpperCase()).jo
 function decodeFailure(error: unknown, format: ImageFormat, maxPixels: number): ClientError {
   const text = error instanceof Error ? error.message : String(error);
   if (/pixel limit/i.test(text)) {
-    return new ClientError("IMAGE_TOO_LARGE", `image has more than ${maxPixels} pixels`);
+    return new ClientError("IMAGE_TOO_LARGE", `image has more than ${maxPixels} pixels`, { cause: error });
   }
-  return new ClientError("INVALID_IMAGE", `${format.toUpperCase()} image is truncated or corrupt`);
+  return new ClientError("INVALID_IMAGE", `${format.toUpperCase()} image is truncated or corrupt`, { cause: error });
 }
 
 async function readHeader(bytes: Uint8Array, format: ImageFormat, maxPixels: number): Promise<Metadata> {
@@ -83,7 +84,7 @@ export async function preprocessInto(
   input: ModelInput,
   target: Float32Array,
   offset: number,
-  options: PreprocessOptions = { maxPixels: DEFAULT_MAX_PIXELS },
+  options: PreprocessOptions = { maxPixels: FUNCTION_DEFAULTS.maxImagePixels },
 ): Promise<DecodedImage> {
   if (bytes.length === 0) throw new ClientError("EMPTY_IMAGE", "image is empty (0 bytes)");
   const format = sniffImageFormat(bytes);

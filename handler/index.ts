@@ -2,7 +2,7 @@ import { createHandler } from "./app.js";
 import { Classifier } from "./classifier.js";
 import { loadConfig } from "./config.js";
 import { resolveInlineSource } from "./image-sources.js";
-import { s3Source } from "./s3-source.js";
+import { functionS3Reader } from "./s3-source.js";
 import { Telemetry } from "./telemetry.js";
 
 // Initialisation runs once per execution environment, at module load (top-level await), so provisioned-concurrency
@@ -28,10 +28,12 @@ telemetry.logger.info("initialised", {
   initMs: Math.round(performance.now() - initStartedAt),
 });
 
+const readS3Object = functionS3Reader(config);
+
 /** The Lambda entry point for a function URL (payload format 2.0). */
 export const handler = createHandler({
   config,
   classifier,
   telemetry,
-  resolveSource: (source) => (source.kind === "s3" ? s3Source.read(source.ref) : resolveInlineSource(source)),
+  resolveSource: (source) => (source.kind === "s3" ? readS3Object(source.ref) : resolveInlineSource(source)),
 });

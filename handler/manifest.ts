@@ -11,8 +11,9 @@ export class ManifestError extends Error {
   constructor(
     message: string,
     readonly field?: string,
+    options?: ErrorOptions,
   ) {
-    super(message);
+    super(message, options);
   }
 }
 
@@ -130,7 +131,7 @@ export function parseLabels(text: string, fileName: string): string[] {
     try {
       parsed = JSON.parse(trimmed);
     } catch (error) {
-      throw new ManifestError(`${MANIFEST_FILE}: labels: ${fileName} is not valid JSON: ${(error as Error).message}`, "labels");
+      throw new ManifestError(`${MANIFEST_FILE}: labels: ${fileName} is not valid JSON: ${(error as Error).message}`, "labels", { cause: error });
     }
     const labels = z.array(z.string().min(1)).min(1).safeParse(parsed);
     if (!labels.success) {
@@ -154,13 +155,13 @@ export async function loadManifest(modelDir: string): Promise<Manifest> {
   try {
     text = await readFile(path, "utf8");
   } catch (error) {
-    throw new ManifestError(`${MANIFEST_FILE}: cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+    throw new ManifestError(`${MANIFEST_FILE}: cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, undefined, { cause: error });
   }
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch (error) {
-    throw new ManifestError(`${MANIFEST_FILE}: not valid JSON: ${(error as Error).message}`);
+    throw new ManifestError(`${MANIFEST_FILE}: not valid JSON: ${(error as Error).message}`, undefined, { cause: error });
   }
   const file = parseManifestFile(json);
   if (Array.isArray(file.labels)) return { ...file, labels: file.labels };
@@ -173,6 +174,7 @@ export async function loadManifest(modelDir: string): Promise<Manifest> {
     throw new ManifestError(
       `${MANIFEST_FILE}: labels: cannot read labels file ${labelsPath}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
       "labels",
+      { cause: error },
     );
   }
   return { ...file, labels: parseLabels(labelsText, file.labels) };

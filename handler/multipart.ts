@@ -37,7 +37,7 @@ export function readMultipartFiles(body: Buffer, contentTypeHeader: string, limi
         },
       });
     } catch (error) {
-      reject(new ClientError("INVALID_MULTIPART", `invalid multipart/form-data request: ${(error as Error).message}`));
+      reject(new ClientError("INVALID_MULTIPART", `invalid multipart/form-data request: ${(error as Error).message}`, { cause: error }));
       return;
     }
 

@@ -16,11 +16,10 @@ export interface AllowRule {
 
 export interface S3SourceOptions {
   client: S3Client;
-  allowlist: AllowRule[];
+  allowlist: readonly AllowRule[];
   maxBytes: number;
 }
 
-export const DEFAULT_S3_MAX_OBJECT_BYTES = 20 * 1024 * 1024;
 export const MAX_S3_REFS = 64;
 
 const refSchema = z.object({ bucket: z.string().min(3).max(63), key: z.string().min(1).max(1024) }).strict();
@@ -109,7 +108,7 @@ export class S3Source {
       }
     } catch (error) {
       if (error instanceof ClientError) throw error;
-      throw new ClientError("S3_UNAVAILABLE", `reading ${describe(ref)} failed mid-stream`);
+      throw new ClientError("S3_UNAVAILABLE", `reading ${describe(ref)} failed mid-stream`, { cause: error });
     }
     return Buffer.concat(chunks, total);
   }
@@ -122,24 +121,36 @@ function tooLarge(ref: S3ObjectRef, maxBytes: number): ClientError {
 function s3ClientError(error: unknown, ref: S3ObjectRef): ClientError {
   const name = (error as { name?: string }).name ?? "";
   const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+  const options = { cause: error };
   if (name === "NoSuchKey" || name === "NotFound") {
-    return new ClientError("S3_OBJECT_NOT_FOUND", `${describe(ref)} does not exist`);
+    return new ClientError("S3_OBJECT_NOT_FOUND", `${describe(ref)} does not exist`, options);
   }
-  if (name === "NoSuchBucket") return new ClientError("S3_OBJECT_NOT_FOUND", `bucket ${ref.bucket} does not exist`);
+  if (name === "NoSuchBucket") return new ClientError("S3_OBJECT_NOT_FOUND", `bucket ${ref.bucket} does not exist`, options);
   if (name === "AccessDenied" || status === 403) {
-    return new ClientError("S3_ACCESS_DENIED", `S3 denied this function access to ${describe(ref)}`);
+    return new ClientError("S3_ACCESS_DENIED", `S3 denied this function access to ${describe(ref)}`, options);
   }
-  return new ClientError("S3_UNAVAILABLE", `S3 could not serve ${describe(ref)} (${name || "network error"})`);
+  return new ClientError("S3_UNAVAILABLE", `S3 could not serve ${describe(ref)} (${name || "network error"})`, options);
 }
 
-function maxBytesFromEnv(value: string | undefined): number {
-  const parsed = Number(value);
-  return value && Number.isInteger(parsed) && parsed > 0 ? parsed : DEFAULT_S3_MAX_OBJECT_BYTES;
+/** The settings of the function's S3 source, from the validated configuration (config.ts). */
+export interface FunctionS3Settings {
+  s3InputAllowlist: readonly AllowRule[];
+  s3MaxObjectBytes: number;
 }
 
-/** The function's S3 source: one client per execution environment, settings read at initialisation. */
-export const s3Source = new S3Source({
-  client: createS3Client({ requestHandler: { connectionTimeout: 3_000, requestTimeout: 20_000 } }),
-  allowlist: parseAllowlist(process.env.S3_INPUT_ALLOWLIST),
-  maxBytes: maxBytesFromEnv(process.env.S3_MAX_OBJECT_BYTES),
-});
+const createFunctionS3Client = () => createS3Client({ requestHandler: { connectionTimeout: 3_000, requestTimeout: 20_000 } });
+
+/**
+ * Reads S3 objects for the function. One client per execution environment, built on the first S3 reference: a
+ * function that is never sent one (or has no allowlist) never builds one, and nothing is built at import.
+ */
+export function functionS3Reader(
+  settings: FunctionS3Settings,
+  createClient: () => S3Client = createFunctionS3Client,
+): (ref: S3ObjectRef) => Promise<Uint8Array> {
+  let source: S3Source | undefined;
+  return (ref) => {
+    source ??= new S3Source({ client: createClient(), allowlist: settings.s3InputAllowlist, maxBytes: settings.s3MaxObjectBytes });
+    return source.read(ref);
+  };
+}

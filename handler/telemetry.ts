@@ -2,6 +2,7 @@ import { Logger } from "@aws-lambda-powertools/logger";
 import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
 import type { Context } from "aws-lambda";
 import type { Config } from "./config.js";
+import { isClientError } from "./errors.js";
 
 /** Everything worth knowing about one request; logged as one JSON line. Never image data. */
 export interface RequestRecord {
@@ -28,6 +29,11 @@ export interface RequestRecord {
   imageErrorCodes?: string[];
 }
 
+/** The part of a request's record that a route measures (the rest is the handler's). */
+export type RouteMeasurements = Partial<
+  Pick<RequestRecord, "images" | "imageSizes" | "decodeMs" | "inferenceMs" | "top1" | "imageErrorCodes">
+>;
+
 /** Powertools Logger + Metrics (EMF) for the function; one instance per execution environment. */
 export class Telemetry {
   readonly logger: Logger;
@@ -49,10 +55,13 @@ export class Telemetry {
     }
   }
 
-  /** A real fault (never a client mistake), with its stack, for the logs only. */
+  /**
+   * A fault the client did not cause, with its stack and `cause`, for the logs only: a bug ("internal error"), or a
+   * dependency's failure answered with its own code (e.g. S3_UNAVAILABLE, logged under that code).
+   */
   recordFault(error: unknown, requestId: string): void {
     try {
-      this.logger.error("internal error", { requestId, error: error as Error });
+      this.logger.error(isClientError(error) ? error.code : "internal error", { requestId, error: error as Error });
     } catch {
       console.error("internal error", requestId, error);
     }

@@ -1,6 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { z } from "zod";
+import { FUNCTION_ENV, LAMBDA_PAYLOAD_LIMIT_BYTES, type LogLevelName, METRICS_NAMESPACE, SERVICE_NAME } from "../handler/settings.js";
 
 const LOG_RETENTION_DAYS = [
   1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
@@ -82,7 +83,7 @@ const imageSchema = z.strictObject({
 const limitsSchema = z.strictObject({
   maxBatchImages: positiveInt.optional(),
   maxImagePixels: positiveInt.optional(),
-  maxBodyBytes: positiveInt.max(6 * 1024 * 1024).optional(),
+  maxBodyBytes: positiveInt.max(LAMBDA_PAYLOAD_LIMIT_BYTES).optional(),
   maxS3ObjectBytes: positiveInt.optional(),
   topKDefault: positiveInt.optional(),
 });
@@ -97,17 +98,31 @@ const backendSchema = z.strictObject({
   encrypt: z.boolean().default(true),
 });
 
-const logLevels = ["TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL"] as const;
-const STACK_SET_VARIABLES = ["S3_INPUT_ALLOWLIST", "S3_EXPECTED_BUCKET_OWNER"];
+const STACK_SET_VARIABLES: readonly string[] = [FUNCTION_ENV.s3InputAllowlist, FUNCTION_ENV.s3ExpectedBucketOwner];
 /** Powertools switches that log every event whole: a base64 image, SigV4 headers. */
 const EVENT_LOGGING_VARIABLES = ["POWERTOOLS_LOGGER_LOG_EVENT", "POWERTOOLS_DEV"];
 const DEFAULT_NODE_MAJOR = 22;
+
+/**
+ * Lambda's application log levels (`logging.applicationLevel`) and the Powertools level (POWERTOOLS_LOG_LEVEL) each
+ * becomes: the same names, except that Lambda's FATAL is Powertools' CRITICAL (Lambda has no SILENT).
+ */
+export const powertoolsLogLevel = {
+  TRACE: "TRACE",
+  DEBUG: "DEBUG",
+  INFO: "INFO",
+  WARN: "WARN",
+  ERROR: "ERROR",
+  FATAL: "CRITICAL",
+} as const satisfies Record<string, LogLevelName>;
+export type LambdaLogLevel = keyof typeof powertoolsLogLevel;
+const lambdaLogLevels = Object.keys(powertoolsLogLevel) as [LambdaLogLevel, ...LambdaLogLevel[]];
 
 export const stageConfigSchema = z
   .strictObject({
     stage: name(/^[a-z][a-z0-9-]{0,15}$/, "lowercase letters, digits or - (max 16), starting with a letter"),
     region: name(/^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/, "an AWS region such as eu-west-1"),
-    project: name(/^[a-z][a-z0-9-]{1,40}$/, "lowercase letters, digits or -").default("image-classifier"),
+    project: name(/^[a-z][a-z0-9-]{1,40}$/, "lowercase letters, digits or -").default(SERVICE_NAME),
     functionName: name(/^[A-Za-z0-9-_]{1,64}$/, "1-64 letters, digits, - or _").optional(),
     architecture: z.enum(["x86_64", "arm64"]).default("x86_64"),
     memoryMb: z.number().int().min(128).max(10_240).default(2048),
@@ -116,7 +131,7 @@ export const stageConfigSchema = z
     reservedConcurrency: z.number().int().min(0).optional(),
     tracing: z.boolean().default(false),
     threads: z.number().int().min(1).max(6).optional(),
-    metricsNamespace: z.string().min(1).max(255).default("ImageClassifier"),
+    metricsNamespace: z.string().min(1).max(255).default(METRICS_NAMESPACE),
     logging: z
       .strictObject({
         retentionDays: z
@@ -125,7 +140,7 @@ export const stageConfigSchema = z
             message: `must be one of ${LOG_RETENTION_DAYS.join(", ")}`,
           })
           .default(30),
-        applicationLevel: z.enum(logLevels).default("INFO"),
+        applicationLevel: z.enum(lambdaLogLevels).default("INFO"),
         systemLevel: z.enum(["DEBUG", "INFO", "WARN"]).default("WARN"),
       })
       .prefault({}),
@@ -242,13 +257,14 @@ export const stageConfigSchema = z
 export type StageConfigInput = z.input<typeof stageConfigSchema>;
 export type StageConfig = z.output<typeof stageConfigSchema>;
 
-export class ConfigError extends Error {
+/** A stage's configuration (infra/config/<stage>.json with INFRA_* overrides) is invalid. */
+export class StageConfigError extends Error {
   constructor(
     readonly source: string,
     readonly problems: string[],
   ) {
     super(`Invalid infrastructure configuration in ${source}:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
-    this.name = "ConfigError";
+    this.name = "StageConfigError";
   }
 }
 
@@ -260,7 +276,7 @@ export function parseStageConfig(input: unknown, source: string): StageConfig {
     const field = issue.path.length > 0 ? issue.path.join(".") : "(root)";
     return `${field}: ${issue.message}`;
   });
-  throw new ConfigError(source, problems);
+  throw new StageConfigError(source, problems);
 }
 
 /** Environment variables that override every loaded stage (documented in the README's Deploy section). */
@@ -301,21 +317,21 @@ export function loadStageConfigs({ configDir, env = process.env }: LoadOptions):
     : [];
   const listed = (env.INFRA_STAGES ?? "").split(",").map((s) => s.trim()).filter(Boolean);
   const requested = listed.length > 0 ? listed : available;
-  if (requested.length === 0) throw new ConfigError(configDir, ["no <stage>.json configuration files found"]);
+  if (requested.length === 0) throw new StageConfigError(configDir, ["no <stage>.json configuration files found"]);
   return requested.map((stage) => {
     if (!available.includes(stage)) {
-      throw new ConfigError("INFRA_STAGES", [`stage "${stage}" has no file ${join(configDir, `${stage}.json`)} (have: ${available.join(", ") || "none"})`]);
+      throw new StageConfigError("INFRA_STAGES", [`stage "${stage}" has no file ${join(configDir, `${stage}.json`)} (have: ${available.join(", ") || "none"})`]);
     }
     const file = join(configDir, `${stage}.json`);
     let raw: unknown;
     try {
       raw = JSON.parse(readFileSync(file, "utf8"));
     } catch (error) {
-      throw new ConfigError(file, [`not valid JSON: ${(error as Error).message}`]);
+      throw new StageConfigError(file, [`not valid JSON: ${(error as Error).message}`]);
     }
-    if (typeof raw !== "object" || raw === null || Array.isArray(raw)) throw new ConfigError(file, ["(root): must be a JSON object"]);
+    if (typeof raw !== "object" || raw === null || Array.isArray(raw)) throw new StageConfigError(file, ["(root): must be a JSON object"]);
     const withStage = { stage, ...(raw as Record<string, unknown>) };
-    if (withStage.stage !== stage) throw new ConfigError(file, [`stage: "${String(withStage.stage)}" does not match the file name "${stage}"`]);
+    if (withStage.stage !== stage) throw new StageConfigError(file, [`stage: "${String(withStage.stage)}" does not match the file name "${stage}"`]);
     return parseStageConfig(applyEnvironmentOverrides(withStage, env), `${file} (with INFRA_* environment overrides)`);
   });
 }

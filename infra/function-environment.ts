@@ -1,4 +1,5 @@
-import type { StageConfig } from "./config.js";
+import { FUNCTION_ENV } from "../handler/settings.js";
+import { powertoolsLogLevel, type StageConfig } from "./config.js";
 
 /** Lambda allots one full vCPU per 1,769 MB of memory, up to 6 vCPUs at 10,240 MB. */
 const MB_PER_VCPU = 1769;
@@ -19,28 +20,30 @@ export function s3AllowlistJson(config: Pick<StageConfig, "s3InputAllowlist">): 
   );
 }
 
-/** The function's environment variables (names shared with handler/ and documented in the README). */
+/**
+ * The function's environment variables (names and the defaults of unset limits: handler/settings.ts). A limit the
+ * stage leaves unset is not set, so the handler's default applies.
+ */
 export function functionEnvironment(
   config: StageConfig,
   /** S3_EXPECTED_BUCKET_OWNER: the account owning the allowlisted buckets (set only when there are some). */
   s3ExpectedBucketOwner?: string,
 ): Record<string, string> {
   const limits: Record<string, number | undefined> = {
-    MAX_BATCH_IMAGES: config.limits.maxBatchImages,
-    MAX_IMAGE_PIXELS: config.limits.maxImagePixels,
-    MAX_BODY_BYTES: config.limits.maxBodyBytes,
-    S3_MAX_OBJECT_BYTES: config.limits.maxS3ObjectBytes,
-    TOP_K_DEFAULT: config.limits.topKDefault,
+    [FUNCTION_ENV.maxBatchImages]: config.limits.maxBatchImages,
+    [FUNCTION_ENV.maxImagePixels]: config.limits.maxImagePixels,
+    [FUNCTION_ENV.maxBodyBytes]: config.limits.maxBodyBytes,
+    [FUNCTION_ENV.s3MaxObjectBytes]: config.limits.maxS3ObjectBytes,
+    [FUNCTION_ENV.topKDefault]: config.limits.topKDefault,
   };
   const environment: Record<string, string> = {
-    ORT_INTRA_OP_THREADS: String(config.threads ?? threadsForMemory(config.memoryMb)),
-    POWERTOOLS_SERVICE_NAME: config.project,
-    POWERTOOLS_METRICS_NAMESPACE: config.metricsNamespace,
-    // Lambda's FATAL is Powertools' CRITICAL.
-    POWERTOOLS_LOG_LEVEL: config.logging.applicationLevel === "FATAL" ? "CRITICAL" : config.logging.applicationLevel,
-    S3_INPUT_ALLOWLIST: s3AllowlistJson(config),
+    [FUNCTION_ENV.intraOpThreads]: String(config.threads ?? threadsForMemory(config.memoryMb)),
+    [FUNCTION_ENV.serviceName]: config.project,
+    [FUNCTION_ENV.metricsNamespace]: config.metricsNamespace,
+    [FUNCTION_ENV.logLevel]: powertoolsLogLevel[config.logging.applicationLevel],
+    [FUNCTION_ENV.s3InputAllowlist]: s3AllowlistJson(config),
   };
-  if (config.s3InputAllowlist.length > 0 && s3ExpectedBucketOwner) environment.S3_EXPECTED_BUCKET_OWNER = s3ExpectedBucketOwner;
+  if (config.s3InputAllowlist.length > 0 && s3ExpectedBucketOwner) environment[FUNCTION_ENV.s3ExpectedBucketOwner] = s3ExpectedBucketOwner;
   for (const [key, value] of Object.entries(limits)) {
     if (value !== undefined) environment[key] = String(value);
   }

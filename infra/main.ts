@@ -3,7 +3,7 @@ import { fileURLToPath } from "node:url";
 import { App } from "cdktf";
 import { dockerContextHash } from "./docker-context.js";
 import { ClassifierStack } from "./classifier-stack.js";
-import { ConfigError, loadStageConfigs } from "./config.js";
+import { loadStageConfigs, StageConfigError } from "./config.js";
 
 const infraDir = dirname(fileURLToPath(import.meta.url));
 const projectRoot = resolve(infraDir, "..");
@@ -17,7 +17,7 @@ try {
   }
   app.synth();
 } catch (error) {
-  if (error instanceof ConfigError) {
+  if (error instanceof StageConfigError) {
     console.error(error.message);
     process.exit(1);
   }

@@ -1,4 +1,4 @@
-import { readFile, writeFile } from "node:fs/promises";
+import { readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -141,8 +141,24 @@ describe("Classifier through a manifest alone", () => {
     if (!all?.ok) throw new Error("expected success");
     expect(all.predictions.map((p) => p.label)).toEqual(order.map((p) => p.label));
     expect(all.predictions.reduce((sum, p) => sum + p.score, 0)).toBeCloseTo(1, 10);
+  });
 
-    await expect(classifierA.classify([image], 0)).rejects.toMatchObject({ code: "INVALID_TOP_K" });
+  it("refuses a k that is not a positive integer with its own error, not an HTTP one (top_k is checked at the edge)", async () => {
+    const image = await rawPng(knownPixels(A.width * A.height * 3, 12), A.width, A.height);
+    for (const k of [0, -1, 1.5]) {
+      const refusal = classifierA.classify([image], k);
+      await expect(refusal).rejects.toThrow(RangeError);
+      await expect(refusal).rejects.not.toBeInstanceOf(ClientError);
+    }
+  });
+
+  it("keeps the decoder's own error as the cause of an image's error", async () => {
+    const good = await rawPng(knownPixels(A.width * A.height * 3, 13), A.width, A.height);
+    const [result] = (await classifierA.classify([good.subarray(0, 40)], 1)).results;
+    if (result?.ok !== false) throw new Error("expected a failure");
+    expect(result.error.code).toBe("INVALID_IMAGE");
+    expect(result.error.cause).toBeInstanceOf(Error);
+    expect((result.error.cause as Error).message).not.toBe(result.error.message);
   });
 
   it.each([
@@ -221,6 +237,15 @@ describe("Classifier.load refuses a manifest that does not fit the model", () =>
   it("refuses a model file whose sha256 differs from the manifest", async () => {
     const dir = await writeModelDir(model, { ...manifestA, sha256: "0".repeat(64) });
     await expect(Classifier.load(dir, { warmup: false })).rejects.toThrow(/sha256 mismatch .*model\.json says 0{64}, the file is [0-9a-f]{64}/);
+  });
+
+  it("keeps the file system's error as the cause when the model file cannot be read", async () => {
+    const dir = await writeModelDir(model, manifestA);
+    await rm(join(dir, "model.onnx"));
+    const error = await Classifier.load(dir, { warmup: false }).catch((reason: unknown) => reason);
+    expect(error).toBeInstanceOf(ModelLoadError);
+    expect((error as ModelLoadError).message).toMatch(/cannot read model file .*ENOENT/);
+    expect((error as ModelLoadError).cause).toMatchObject({ code: "ENOENT" });
   });
 
   it("refuses a model file changed after the manifest was written", async () => {

@@ -1,9 +1,12 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { readFile } from "node:fs/promises";
 import { pathToFileURL } from "node:url";
+import { DockerfileParser } from "dockerfile-ast";
 import { afterAll, describe, expect, it } from "vitest";
-import { ConfigError, defaultModelDir, LAMBDA_PAYLOAD_LIMIT_BYTES, loadConfig } from "../handler/config.js";
+import { defaultModelDir, FunctionConfigError, loadConfig } from "../handler/config.js";
+import { FUNCTION_DEFAULTS, FUNCTION_ENV, LAMBDA_PAYLOAD_LIMIT_BYTES } from "../handler/settings.js";
 
 const repoModelDir = resolve(import.meta.dirname, "..", "model");
 const scratch = mkdtempSync(join(tmpdir(), "handler-config-"));
@@ -18,6 +21,8 @@ describe("loadConfig", () => {
       maxImagePixels: 40_000_000,
       maxBatchImages: 16,
       maxBodyBytes: LAMBDA_PAYLOAD_LIMIT_BYTES,
+      s3MaxObjectBytes: 20 * 1024 * 1024,
+      s3InputAllowlist: [],
       serviceName: "image-classifier",
       metricsNamespace: "ImageClassifier",
       logLevel: "INFO",
@@ -33,6 +38,8 @@ describe("loadConfig", () => {
       MAX_IMAGE_PIXELS: "25e6",
       MAX_BATCH_IMAGES: "8",
       MAX_BODY_BYTES: "1048576",
+      S3_MAX_OBJECT_BYTES: "5e6",
+      S3_INPUT_ALLOWLIST: "photos, data/in/",
       POWERTOOLS_SERVICE_NAME: "classifier",
       POWERTOOLS_METRICS_NAMESPACE: "Vision",
       POWERTOOLS_LOG_LEVEL: "warn",
@@ -44,6 +51,11 @@ describe("loadConfig", () => {
       maxImagePixels: 25_000_000,
       maxBatchImages: 8,
       maxBodyBytes: 1_048_576,
+      s3MaxObjectBytes: 5_000_000,
+      s3InputAllowlist: [
+        { bucket: "photos", prefix: "" },
+        { bucket: "data", prefix: "in/" },
+      ],
       serviceName: "classifier",
       metricsNamespace: "Vision",
       logLevel: "WARN",
@@ -58,9 +70,46 @@ describe("loadConfig", () => {
   it("names every bad variable in one error", () => {
     const attempt = () =>
       loadConfig({ TOP_K_DEFAULT: "0", MAX_BATCH_IMAGES: "many", MAX_IMAGE_PIXELS: "-5", POWERTOOLS_LOG_LEVEL: "LOUD", MODEL_DIR: " " });
-    expect(attempt).toThrow(ConfigError);
+    expect(attempt).toThrow(FunctionConfigError);
     expect(attempt).toThrow(/TOP_K_DEFAULT: .*; .*MAX_IMAGE_PIXELS: .*MAX_BATCH_IMAGES: .*POWERTOOLS_LOG_LEVEL: must be one of/);
     expect(attempt).toThrow(/MODEL_DIR: must not be empty/);
+  });
+
+  it.each(["0", "-1", "20MB", "1.5", ""])("refuses S3_MAX_OBJECT_BYTES=%j like the other limits, naming it", (value) => {
+    const attempt = () => loadConfig({ S3_MAX_OBJECT_BYTES: value });
+    expect(attempt).toThrow(FunctionConfigError);
+    expect(attempt).toThrow(/^invalid environment: S3_MAX_OBJECT_BYTES: /);
+  });
+
+  it("names every variable it reads once, in settings.ts", () => {
+    expect(Object.values(FUNCTION_ENV).sort()).toEqual([
+      "MAX_BATCH_IMAGES",
+      "MAX_BODY_BYTES",
+      "MAX_IMAGE_PIXELS",
+      "MODEL_DIR",
+      "ORT_INTRA_OP_THREADS",
+      "POWERTOOLS_LOG_LEVEL",
+      "POWERTOOLS_METRICS_NAMESPACE",
+      "POWERTOOLS_SERVICE_NAME",
+      "S3_INPUT_ALLOWLIST",
+      "S3_MAX_OBJECT_BYTES",
+      "TOP_K_DEFAULT",
+    ]);
+  });
+});
+
+describe("the image's Dockerfile", () => {
+  it("sets the same service name, metrics namespace and log level as the handler's defaults", async () => {
+    const dockerfile = DockerfileParser.parse(await readFile(resolve(import.meta.dirname, "..", "Dockerfile"), "utf8"));
+    const variables = new Map(
+      dockerfile
+        .getENVs()
+        .flatMap((env) => env.getProperties())
+        .map((property) => [property.getName(), property.getValue()]),
+    );
+    expect(variables.get(FUNCTION_ENV.serviceName)).toBe(FUNCTION_DEFAULTS.serviceName);
+    expect(variables.get(FUNCTION_ENV.metricsNamespace)).toBe(FUNCTION_DEFAULTS.metricsNamespace);
+    expect(variables.get(FUNCTION_ENV.logLevel)).toBe(FUNCTION_DEFAULTS.logLevel);
   });
 });
 

@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest";
 import { ClientError } from "../handler/errors.js";
 import { acceptedFormats, imageTensorLength, preprocessInto, sniffImageFormat } from "../handler/images.js";
 import { type ModelInput, parseManifestFile } from "../handler/manifest.js";
+import { FUNCTION_DEFAULTS } from "../handler/settings.js";
 import { writeImageTensor } from "../handler/tensor-layout.js";
 import { pngFile } from "./support/crafted-images.js";
 import { knownPixels } from "./support/test-images.js";
@@ -30,7 +31,7 @@ const png = (pixels: Uint8Array, width: number, height: number, channels: 1 | 3 
 const solid = (width: number, height: number, rgb: [number, number, number]) =>
   sharp({ create: { width, height, channels: 3, background: { r: rgb[0], g: rgb[1], b: rgb[2] } } });
 
-async function preprocess(bytes: Uint8Array, input: ModelInput, maxPixels = 40_000_000) {
+async function preprocess(bytes: Uint8Array, input: ModelInput, maxPixels: number = FUNCTION_DEFAULTS.maxImagePixels) {
   const tensor = new Float32Array(imageTensorLength(input));
   const image = await preprocessInto(bytes, input, tensor, 0, { maxPixels });
   return { tensor, image };
@@ -324,6 +325,16 @@ describe("rejections", () => {
   it("rejects a corrupt body behind valid magic bytes as INVALID_IMAGE", async () => {
     const corrupt = Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0]), Buffer.from(knownPixels(2000, 9))]);
     expect((await rejection(preprocess(corrupt, input))).code).toBe("INVALID_IMAGE");
+  });
+
+  it("keeps sharp's own error as the cause, for the log", async () => {
+    const whole = await sharp(noise, { raw: { width: 64, height: 48, channels: 3 } }).jpeg().toBuffer();
+    const error = await rejection(preprocess(whole.subarray(0, Math.floor(whole.length * 0.6)), input));
+    expect(error.code).toBe("INVALID_IMAGE");
+    expect(error.cause).toBeInstanceOf(Error);
+    expect((error.cause as Error).message).toMatch(/jpeg|premature|corrupt|truncated/i);
+    const bomb = await rejection(preprocess(pngFile({ width: 100_000, height: 100_000, scanlines: Buffer.alloc(1000) }), input));
+    expect((bomb.cause as Error).message).toMatch(/pixel limit/i);
   });
 
   it("rejects a header claiming 100000 x 100000 pixels as IMAGE_TOO_LARGE without decoding it", async () => {

@@ -6,7 +6,9 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
 import { dockerContextFiles, dockerContextHash } from "../infra/docker-context.js";
-import { ConfigError, loadStageConfigs, parseStageConfig } from "../infra/config.js";
+import { loadConfig } from "../handler/config.js";
+import { FUNCTION_DEFAULTS, LOG_LEVELS } from "../handler/settings.js";
+import { loadStageConfigs, parseStageConfig, powertoolsLogLevel, StageConfigError } from "../infra/config.js";
 import { functionEnvironment, threadsForMemory } from "../infra/function-environment.js";
 
 const PROJECT_ROOT = resolve(fileURLToPath(import.meta.url), "../..");
@@ -15,13 +17,13 @@ afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
 const minimal = { stage: "dev", region: "eu-west-1" };
 
-/** The ConfigError thrown for `input`, or a failure when it validates. */
+/** The StageConfigError thrown for `input`, or a failure when it validates. */
 function problemsOf(input: unknown): string {
   try {
     parseStageConfig(input, "test.json");
   } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError);
-    return (error as ConfigError).message;
+    expect(error).toBeInstanceOf(StageConfigError);
+    return (error as StageConfigError).message;
   }
   throw new Error("configuration was accepted");
 }
@@ -138,6 +140,61 @@ describe("function environment", () => {
     const env = functionEnvironment(parseStageConfig({ ...minimal, threads: 4, logging: { applicationLevel: "FATAL" } }, "t"));
     expect(env.ORT_INTRA_OP_THREADS).toBe("4");
     expect(env.POWERTOOLS_LOG_LEVEL).toBe("CRITICAL");
+  });
+
+  it("gives the handler a log level it accepts for every Lambda application level", () => {
+    for (const [lambdaLevel, powertoolsLevel] of Object.entries(powertoolsLogLevel)) {
+      expect(LOG_LEVELS).toContain(powertoolsLevel);
+      const env = functionEnvironment(parseStageConfig({ ...minimal, logging: { applicationLevel: lambdaLevel } }, "t"));
+      expect(loadConfig({ ...env, MODEL_DIR: "m" }).logLevel).toBe(powertoolsLevel);
+    }
+  });
+
+  it("sets the variables the handler reads: the handler's config is the stage's", () => {
+    const stage = parseStageConfig(
+      {
+        ...minimal,
+        project: "vision",
+        metricsNamespace: "Vision",
+        threads: 3,
+        s3InputAllowlist: [{ bucket: "in-bucket", prefix: "images/" }, { bucket: "other-bucket" }],
+        limits: { maxBatchImages: 4, maxImagePixels: 1_000_000, maxBodyBytes: 100_000, maxS3ObjectBytes: 50_000, topKDefault: 2 },
+      },
+      "t",
+    );
+    expect(loadConfig({ ...functionEnvironment(stage), MODEL_DIR: "m" })).toMatchObject({
+      topKDefault: 2,
+      intraOpThreads: 3,
+      maxImagePixels: 1_000_000,
+      maxBatchImages: 4,
+      maxBodyBytes: 100_000,
+      s3MaxObjectBytes: 50_000,
+      s3InputAllowlist: [
+        { bucket: "in-bucket", prefix: "images/" },
+        { bucket: "other-bucket", prefix: "" },
+      ],
+      serviceName: "vision",
+      metricsNamespace: "Vision",
+      logLevel: "INFO",
+    });
+  });
+
+  it("leaves unset limits to the handler's defaults, and its service name and namespace are the stack's defaults", () => {
+    const stage = parseStageConfig(minimal, "t");
+    const { intraOpThreads: _threads, modelDir: _dir, s3InputAllowlist: _allowlist, ...handlerConfig } = loadConfig({
+      ...functionEnvironment(stage),
+      MODEL_DIR: "m",
+    });
+    expect(handlerConfig).toEqual({
+      topKDefault: FUNCTION_DEFAULTS.topKDefault,
+      maxImagePixels: FUNCTION_DEFAULTS.maxImagePixels,
+      maxBatchImages: FUNCTION_DEFAULTS.maxBatchImages,
+      maxBodyBytes: FUNCTION_DEFAULTS.maxBodyBytes,
+      s3MaxObjectBytes: FUNCTION_DEFAULTS.s3MaxObjectBytes,
+      serviceName: FUNCTION_DEFAULTS.serviceName,
+      metricsNamespace: FUNCTION_DEFAULTS.metricsNamespace,
+      logLevel: FUNCTION_DEFAULTS.logLevel,
+    });
   });
 });
 

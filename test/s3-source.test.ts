@@ -1,8 +1,8 @@
 import { PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { ClientError } from "../handler/errors.js";
 import { s3ClientConfig } from "../handler/s3-client.js";
-import { isAllowed, parseAllowlist, parseS3Refs, S3Source } from "../handler/s3-source.js";
+import { functionS3Reader, isAllowed, parseAllowlist, parseS3Refs, S3Source } from "../handler/s3-source.js";
 import { S3rverProcess } from "./support/s3rver.js";
 import { noisePixels } from "./support/test-images.js";
 
@@ -64,6 +64,41 @@ describe("S3 client configuration", () => {
   });
 });
 
+describe("the function's S3 reader", () => {
+  it("builds no S3 client when the handler's modules are imported", async () => {
+    vi.resetModules();
+    const created = vi.fn();
+    vi.doMock("../handler/s3-client.js", async (importOriginal) => {
+      const original = await importOriginal<typeof import("../handler/s3-client.js")>();
+      return { ...original, createS3Client: (...args: Parameters<typeof original.createS3Client>) => (created(), original.createS3Client(...args)) };
+    });
+    try {
+      await import("../handler/app.js");
+      await import("../handler/s3-source.js");
+      expect(created).not.toHaveBeenCalled();
+    } finally {
+      vi.doUnmock("../handler/s3-client.js");
+      vi.resetModules();
+    }
+  });
+
+  it("builds its client on the first S3 reference, once, with the configured allowlist", async () => {
+    const client = new S3Client({ region: "us-east-1", credentials: { accessKeyId: "x", secretAccessKey: "y" } });
+    const createClient = vi.fn(() => client);
+    try {
+      const read = functionS3Reader({ s3InputAllowlist: parseAllowlist("images/allowed/"), s3MaxObjectBytes: 1 }, createClient);
+      expect(createClient).not.toHaveBeenCalled();
+      for (const key of ["private/a.jpg", "private/b.jpg"]) {
+        const error = await rejection(read({ bucket: "images", key }));
+        expect(error.code).toBe("S3_ACCESS_DENIED");
+      }
+      expect(createClient).toHaveBeenCalledTimes(1);
+    } finally {
+      client.destroy();
+    }
+  });
+});
+
 describe("S3Source against s3rver", () => {
   let s3: S3rverProcess;
   let client: S3Client;
@@ -100,6 +135,7 @@ describe("S3Source against s3rver", () => {
   it("answers 404 for a missing key or bucket", async () => {
     const key = await rejection(source("images,nobucket").read({ bucket: "images", key: "allowed/missing.jpg" }));
     expect([key.code, key.status]).toEqual(["S3_OBJECT_NOT_FOUND", 404]);
+    expect(key.cause).toMatchObject({ name: "NoSuchKey" });
     const bucket = await rejection(source("images,nobucket").read({ bucket: "nobucket", key: "a.jpg" }));
     expect([bucket.code, bucket.status]).toEqual(["S3_OBJECT_NOT_FOUND", 404]);
   });
@@ -123,6 +159,9 @@ describe("S3Source against s3rver", () => {
       const reader = new S3Source({ client: unreachable, allowlist: parseAllowlist("images"), maxBytes: 1 << 20 });
       const error = await rejection(reader.read({ bucket: "images", key: "allowed/a.bin" }));
       expect([error.code, error.status]).toEqual(["S3_UNAVAILABLE", 502]);
+      // The SDK's own error (here the refused connection) stays with it, for the log.
+      expect(error.cause).toBeInstanceOf(Error);
+      expect(error.cause).not.toBe(error);
     } finally {
       unreachable.destroy();
     }

@@ -2,7 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createHandler, type FunctionUrlHandler } from "../handler/app.js";
 import type { Classifier } from "../handler/classifier.js";
 import type { Config } from "../handler/config.js";
+import { ClientError } from "../handler/errors.js";
 import { Telemetry } from "../handler/telemetry.js";
+import { functionUrlEvent, lambdaContext } from "./support/function-url-event.js";
 import { postImage, postJson } from "./support/handler-calls.js";
 import { capturedWrites, handlerWithTelemetry } from "./support/telemetry-handler.js";
 import { testImage } from "./support/test-images.js";
@@ -27,9 +29,9 @@ afterAll(async () => {
   await close?.();
 });
 
-/** Runs `action` and returns the JSON lines it wrote to stdout. */
-async function stdoutLines(action: () => Promise<unknown>): Promise<Record<string, any>[]> {
-  const written = await capturedWrites([process.stdout], action);
+/** Runs `action` and returns the JSON lines it wrote to `streams` (default: stdout). */
+async function stdoutLines(action: () => Promise<unknown>, streams: readonly NodeJS.WriteStream[] = [process.stdout]): Promise<Record<string, any>[]> {
+  const written = await capturedWrites(streams, action);
   return written.split("\n").filter(Boolean).map((line) => JSON.parse(line));
 }
 
@@ -64,6 +66,45 @@ describe("telemetry", () => {
     expect(emf).toMatchObject({ service: "svc-test", Images: 1, Requests: 1 });
     expect(emf!.PreprocessingLatency).toBe(log!.decodeMs);
     expect(emf!.InferenceLatency).toBe(log!.inferenceMs);
+  });
+
+  it("logs the function URL's request id and Lambda's invocation id, each from its own source", async () => {
+    const event = functionUrlEvent({ method: "GET", path: "/health" });
+    const lines = await stdoutLines(() => handler(event, lambdaContext("invocation-1")));
+    const [log] = lines.filter((line) => line.message === "request");
+    expect(log).toMatchObject({ requestId: event.requestContext.requestId, invocationId: "invocation-1", route: "GET /health" });
+
+    const notAnEvent = await stdoutLines(() => handler({} as never, lambdaContext("invocation-2")));
+    const [fallback] = notAnEvent.filter((line) => line.message === "request");
+    expect(fallback).toMatchObject({ requestId: "invocation-2", invocationId: "invocation-2", route: "unmatched", status: 400 });
+  });
+
+  it("logs a dependency's failure with its own error as the cause, and answers the client without it", async () => {
+    const sdkError = Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:9"), { name: "TimeoutError" });
+    const s3Down = createHandler({
+      config,
+      classifier,
+      telemetry: new Telemetry(config),
+      resolveSource: () => {
+        throw new ClientError("S3_UNAVAILABLE", "S3 could not serve s3://b/k (TimeoutError)", { cause: sdkError });
+      },
+    });
+    let body = "";
+    const lines = await stdoutLines(async () => {
+      const response = await s3Down(
+        functionUrlEvent({ method: "POST", path: "/classify", headers: { "content-type": "application/json" }, body: '{"s3":{"bucket":"bkt","key":"k"}}' }),
+        lambdaContext(),
+      );
+      body = response.body;
+    }, [process.stdout, process.stderr]);
+    expect(JSON.parse(body).error).toEqual({ code: "S3_UNAVAILABLE", message: "S3 could not serve s3://b/k (TimeoutError)" });
+    expect(body).not.toContain("ECONNREFUSED");
+    const fault = lines.find((line) => line.message === "S3_UNAVAILABLE");
+    expect(fault?.error).toMatchObject({
+      name: "ClientError",
+      cause: { name: "TimeoutError", message: "connect ECONNREFUSED 127.0.0.1:9" },
+    });
+    expect(lines.find((line) => line.message === "request")).toMatchObject({ status: 502, errorCode: "S3_UNAVAILABLE" });
   });
 
   it("counts errors by code: the request's and each failed image of a batch", async () => {

@@ -1,4 +1,5 @@
 import type { Context } from "aws-lambda";
+import { SERVICE_NAME } from "../../../handler/settings.js";
 
 export interface FunctionSettings {
   functionName: string;
@@ -11,7 +12,7 @@ export interface FunctionSettings {
 
 /** Reads the function's settings from the environment variables Lambda sets in every execution environment. */
 export function functionSettingsFromEnv(env: NodeJS.ProcessEnv): FunctionSettings {
-  const functionName = env.AWS_LAMBDA_FUNCTION_NAME ?? "image-classifier";
+  const functionName = env.AWS_LAMBDA_FUNCTION_NAME ?? SERVICE_NAME;
   return {
     functionName,
     functionVersion: env.AWS_LAMBDA_FUNCTION_VERSION ?? "$LATEST",

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from "node:http";
 import type { AddressInfo } from "node:net";
+import { SERVICE_NAME } from "../../../handler/settings.js";
 import { buildFunctionUrlEvent } from "./event.js";
 import { hostForUrl, hostPolicy } from "./host-check.js";
 import { lambdaLimits } from "./limits.js";
@@ -75,7 +76,7 @@ export interface LocalFunctionUrl {
 /** The variables Lambda sets in an execution environment, unless the caller's environment already has them. */
 function environmentVariables(options: LocalFunctionUrlOptions): NodeJS.ProcessEnv {
   const base = options.env ?? process.env;
-  const functionName = options.functionName ?? base.AWS_LAMBDA_FUNCTION_NAME ?? "image-classifier";
+  const functionName = options.functionName ?? base.AWS_LAMBDA_FUNCTION_NAME ?? SERVICE_NAME;
   const memorySizeMB = options.memorySizeMB ?? Number(base.AWS_LAMBDA_FUNCTION_MEMORY_SIZE ?? 2048);
   return {
     ...base,

@@ -5,7 +5,7 @@ import type { BackoffOptions } from "./backoff.js";
 import { DEFAULT_BACKOFF } from "./backoff.js";
 import { type FormatName, formatForPath } from "./formats.js";
 import { isS3Url } from "./s3.js";
-import { DEFAULT_S3_MAX_OBJECT_BYTES } from "../../../handler/s3-source.js";
+import { FUNCTION_DEFAULTS } from "../../../handler/settings.js";
 import { functionUrlRegion, signingRefusal } from "../../shared/sigv4.js";
 
 export const USAGE = `Usage: npm run batch -- --input <dir | s3://bucket/prefix> --output <file.jsonl | file.csv | s3://bucket/key.jsonl> [options]
@@ -148,7 +148,7 @@ export function parseBatchArgs(argv: string[], env: NodeJS.ProcessEnv = process.
     threads,
     modelDir: resolve(values.model ?? env.MODEL_DIR ?? "model"),
     topK: positiveInteger("top-k", values["top-k"], 5),
-    maxBytes: positiveInteger("max-bytes", values["max-bytes"], DEFAULT_S3_MAX_OBJECT_BYTES),
+    maxBytes: positiveInteger("max-bytes", values["max-bytes"], FUNCTION_DEFAULTS.s3MaxObjectBytes),
     limit: positiveInteger("limit", values.limit, undefined),
     resume: values.resume!,
     retryErrors: values["retry-errors"]!,
