@@ -3,7 +3,7 @@ import { availableParallelism } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
-import { type AllowRule, parseAllowlist } from "./s3-source.js";
+import { accountId, type AllowRule, parseAllowlist } from "./s3-allowlist.js";
 import { FUNCTION_DEFAULTS, FUNCTION_ENV, LOG_LEVELS, type LogLevelName } from "./settings.js";
 
 /** Every setting of the function, read once at module load (variable names and defaults: settings.ts). */
@@ -17,6 +17,8 @@ export interface Config {
   s3MaxObjectBytes: number;
   /** `bucket` or `bucket/prefix` entries the function may read; empty means no S3 input at all. */
   s3InputAllowlist: AllowRule[];
+  /** Account that must own every allowlisted bucket whose entry names none (S3_EXPECTED_BUCKET_OWNER). */
+  s3ExpectedBucketOwner?: string;
   serviceName: string;
   metricsNamespace: string;
   logLevel: LogLevelName;
@@ -54,7 +56,18 @@ const envSchema = z.object({
   [env.maxBatchImages]: positiveInteger(FUNCTION_DEFAULTS.maxBatchImages),
   [env.maxBodyBytes]: positiveInteger(FUNCTION_DEFAULTS.maxBodyBytes),
   [env.s3MaxObjectBytes]: positiveInteger(FUNCTION_DEFAULTS.s3MaxObjectBytes),
-  [env.s3InputAllowlist]: z.string().optional().transform(parseAllowlist),
+  [env.s3InputAllowlist]: z
+    .string()
+    .optional()
+    .transform((value, context) => {
+      try {
+        return parseAllowlist(value);
+      } catch (error) {
+        context.addIssue({ code: "custom", message: (error as Error).message });
+        return z.NEVER;
+      }
+    }),
+  [env.s3ExpectedBucketOwner]: accountId.optional(),
   [env.serviceName]: nonEmptyName(FUNCTION_DEFAULTS.serviceName),
   [env.metricsNamespace]: nonEmptyName(FUNCTION_DEFAULTS.metricsNamespace),
   [env.logLevel]: z
@@ -95,6 +108,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     maxBodyBytes: settings[env.maxBodyBytes],
     s3MaxObjectBytes: settings[env.s3MaxObjectBytes],
     s3InputAllowlist: settings[env.s3InputAllowlist],
+    ...(settings[env.s3ExpectedBucketOwner] && { s3ExpectedBucketOwner: settings[env.s3ExpectedBucketOwner] }),
     serviceName: settings[env.serviceName],
     metricsNamespace: settings[env.metricsNamespace],
     logLevel: settings[env.logLevel],

@@ -1,23 +1,22 @@
 import { GetObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import { z } from "zod";
 import { ClientError } from "./errors.js";
+import { type AllowRule, allowingRule } from "./s3-allowlist.js";
 import { createS3Client } from "./s3-client.js";
+
+export { type AllowRule, parseAllowlist } from "./s3-allowlist.js";
 
 export interface S3ObjectRef {
   bucket: string;
   key: string;
 }
 
-/** One allowlist entry: a whole bucket (prefix "") or the keys of a bucket that start with a prefix. */
-export interface AllowRule {
-  bucket: string;
-  prefix: string;
-}
-
 export interface S3SourceOptions {
   client: S3Client;
   allowlist: readonly AllowRule[];
   maxBytes: number;
+  /** Account that must own the bucket when its entry names none (S3_EXPECTED_BUCKET_OWNER). */
+  expectedBucketOwner?: string;
 }
 
 export const MAX_S3_REFS = 64;
@@ -25,21 +24,9 @@ export const MAX_S3_REFS = 64;
 const refSchema = z.object({ bucket: z.string().min(3).max(63), key: z.string().min(1).max(1024) }).strict();
 const s3FieldSchema = z.union([refSchema, z.array(refSchema).min(1).max(MAX_S3_REFS)]);
 
-/** `S3_INPUT_ALLOWLIST`: comma-separated `bucket` or `bucket/prefix` entries; empty means no S3 input at all. */
-export function parseAllowlist(value: string | undefined): AllowRule[] {
-  return (value ?? "")
-    .split(",")
-    .map((entry) => entry.trim())
-    .filter((entry) => entry.length > 0)
-    .map((entry) => {
-      const slash = entry.indexOf("/");
-      return slash < 0 ? { bucket: entry, prefix: "" } : { bucket: entry.slice(0, slash), prefix: entry.slice(slash + 1) };
-    });
-}
-
 /** Same matching as an IAM resource `arn:aws:s3:::bucket/prefix*`, so the allowlist and the policy agree. */
 export function isAllowed(ref: S3ObjectRef, allowlist: readonly AllowRule[]): boolean {
-  return allowlist.some((rule) => rule.bucket === ref.bucket && ref.key.startsWith(rule.prefix));
+  return allowingRule(ref, allowlist) !== undefined;
 }
 
 /**
@@ -69,24 +56,27 @@ const describe = (ref: S3ObjectRef) => `s3://${ref.bucket}/${ref.key}`;
 export class S3Source {
   constructor(private readonly options: S3SourceOptions) {}
 
-  /** Throws S3_ACCESS_DENIED unless every ref is inside the allowlist; checked before any object is read. */
-  assertAllowed(refs: readonly S3ObjectRef[]): void {
-    const denied = refs.find((ref) => !isAllowed(ref, this.options.allowlist));
-    if (!denied) return;
+  /** The entry allowing `ref`; S3_ACCESS_DENIED when none does, checked before any object is read. */
+  assertAllowed(ref: S3ObjectRef): AllowRule {
+    const rule = allowingRule(ref, this.options.allowlist);
+    if (rule) return rule;
     const message =
       this.options.allowlist.length === 0
         ? "this function reads no S3 objects: S3_INPUT_ALLOWLIST is empty"
-        : `${describe(denied)} is outside the allowed buckets and prefixes of this function`;
+        : `${describe(ref)} is outside the allowed buckets and prefixes of this function`;
     throw new ClientError("S3_ACCESS_DENIED", message);
   }
 
   /** The object's bytes; ClientError S3_ACCESS_DENIED, S3_OBJECT_NOT_FOUND, S3_OBJECT_TOO_LARGE or S3_UNAVAILABLE. */
   async read(ref: S3ObjectRef): Promise<Uint8Array> {
-    this.assertAllowed([ref]);
+    const rule = this.assertAllowed(ref);
     const { client, maxBytes } = this.options;
+    const expectedBucketOwner = rule.expectedBucketOwner ?? this.options.expectedBucketOwner;
     let response;
     try {
-      response = await client.send(new GetObjectCommand({ Bucket: ref.bucket, Key: ref.key }));
+      response = await client.send(
+        new GetObjectCommand({ Bucket: ref.bucket, Key: ref.key, ...(expectedBucketOwner && { ExpectedBucketOwner: expectedBucketOwner }) }),
+      );
     } catch (error) {
       throw s3ClientError(error, ref);
     }
@@ -136,6 +126,7 @@ function s3ClientError(error: unknown, ref: S3ObjectRef): ClientError {
 export interface FunctionS3Settings {
   s3InputAllowlist: readonly AllowRule[];
   s3MaxObjectBytes: number;
+  s3ExpectedBucketOwner?: string;
 }
 
 const createFunctionS3Client = () => createS3Client({ requestHandler: { connectionTimeout: 3_000, requestTimeout: 20_000 } });
@@ -150,7 +141,12 @@ export function functionS3Reader(
 ): (ref: S3ObjectRef) => Promise<Uint8Array> {
   let source: S3Source | undefined;
   return (ref) => {
-    source ??= new S3Source({ client: createClient(), allowlist: settings.s3InputAllowlist, maxBytes: settings.s3MaxObjectBytes });
+    source ??= new S3Source({
+      client: createClient(),
+      allowlist: settings.s3InputAllowlist,
+      maxBytes: settings.s3MaxObjectBytes,
+      ...(settings.s3ExpectedBucketOwner && { expectedBucketOwner: settings.s3ExpectedBucketOwner }),
+    });
     return source.read(ref);
   };
 }

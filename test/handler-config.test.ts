@@ -39,7 +39,8 @@ describe("loadConfig", () => {
       MAX_BATCH_IMAGES: "8",
       MAX_BODY_BYTES: "1048576",
       S3_MAX_OBJECT_BYTES: "5e6",
-      S3_INPUT_ALLOWLIST: "photos, data/in/",
+      S3_INPUT_ALLOWLIST: "photos,data/in/",
+      S3_EXPECTED_BUCKET_OWNER: "111122223333",
       POWERTOOLS_SERVICE_NAME: "classifier",
       POWERTOOLS_METRICS_NAMESPACE: "Vision",
       POWERTOOLS_LOG_LEVEL: "warn",
@@ -56,6 +57,7 @@ describe("loadConfig", () => {
         { bucket: "photos", prefix: "" },
         { bucket: "data", prefix: "in/" },
       ],
+      s3ExpectedBucketOwner: "111122223333",
       serviceName: "classifier",
       metricsNamespace: "Vision",
       logLevel: "WARN",
@@ -81,6 +83,15 @@ describe("loadConfig", () => {
     expect(attempt).toThrow(/^invalid environment: S3_MAX_OBJECT_BYTES: /);
   });
 
+  it.each([
+    ["S3_INPUT_ALLOWLIST", "uploads, other-bucket", /S3_INPUT_ALLOWLIST: .*bucket name/],
+    ["S3_INPUT_ALLOWLIST", "uploads/a b/", /S3_INPUT_ALLOWLIST: .*whitespace/],
+    ["S3_INPUT_ALLOWLIST", '[{"bucket":"b*"}]', /S3_INPUT_ALLOWLIST: .*bucket name/],
+    ["S3_EXPECTED_BUCKET_OWNER", "me", /S3_EXPECTED_BUCKET_OWNER: must be a 12-digit AWS account id/],
+  ])("refuses %s=%j at start-up, naming it", (name, value, message) => {
+    expect(() => loadConfig({ [name]: value })).toThrow(message);
+  });
+
   it("names every variable it reads once, in settings.ts", () => {
     expect(Object.values(FUNCTION_ENV).sort()).toEqual([
       "MAX_BATCH_IMAGES",
@@ -91,6 +102,7 @@ describe("loadConfig", () => {
       "POWERTOOLS_LOG_LEVEL",
       "POWERTOOLS_METRICS_NAMESPACE",
       "POWERTOOLS_SERVICE_NAME",
+      "S3_EXPECTED_BUCKET_OWNER",
       "S3_INPUT_ALLOWLIST",
       "S3_MAX_OBJECT_BYTES",
       "TOP_K_DEFAULT",

@@ -16,14 +16,38 @@ async function rejection(promise: Promise<unknown>): Promise<ClientError> {
 }
 
 describe("S3 allowlist", () => {
-  it("parses buckets and bucket/prefix entries, ignoring blanks", () => {
+  it("parses buckets and bucket/prefix entries separated by commas", () => {
     expect(parseAllowlist(undefined)).toEqual([]);
-    expect(parseAllowlist(" , ")).toEqual([]);
-    expect(parseAllowlist("photos, data/in/2024/ ,x")).toEqual([
+    expect(parseAllowlist("")).toEqual([]);
+    expect(parseAllowlist("photos,data/in/2024/,xyz")).toEqual([
       { bucket: "photos", prefix: "" },
       { bucket: "data", prefix: "in/2024/" },
-      { bucket: "x", prefix: "" },
+      { bucket: "xyz", prefix: "" },
     ]);
+  });
+
+  it("parses the JSON list the stack sets, with an owner per entry", () => {
+    expect(parseAllowlist('[{"bucket":"photos","prefix":"in/"},{"bucket":"partner","prefix":"","expectedBucketOwner":"444455556666"}]')).toEqual([
+      { bucket: "photos", prefix: "in/" },
+      { bucket: "partner", prefix: "", expectedBucketOwner: "444455556666" },
+    ]);
+    expect(parseAllowlist("[]")).toEqual([]);
+  });
+
+  it.each([
+    ["photos, data/in/", /bucket name/],
+    ["photos/in /", /whitespace/],
+    [" , ", /bucket name/],
+    ["photos,", /bucket name/],
+    ["data/in/*", /\*/],
+    ["data//in", /must not start with \//],
+    ['[{"bucket":"photos","prefix":"a,other-bucket"}]', /,/],
+    ['[{"bucket":"photos","prefix":"${var.x}"}]', /must not contain \$\{/],
+    ['[{"bucket":"photos","extra":1}]', /extra|Unrecognized/i],
+    ['[{"bucket":"photos","expectedBucketOwner":"12"}]', /12-digit/],
+    ["[not json", /not valid JSON/],
+  ])("refuses %j instead of guessing what it means", (value, message) => {
+    expect(() => parseAllowlist(value)).toThrow(message);
   });
 
   it("matches a whole bucket or a key prefix, like an IAM resource bucket/prefix*", () => {
@@ -165,5 +189,43 @@ describe("S3Source against s3rver", () => {
     } finally {
       unreachable.destroy();
     }
+  });
+});
+
+describe("ExpectedBucketOwner", () => {
+  const recordingClient = () => {
+    const sent: Record<string, unknown>[] = [];
+    const client = {
+      send: async (command: { input: Record<string, unknown> }) => {
+        sent.push(command.input);
+        return { ContentLength: 3, Body: (async function* () { yield new Uint8Array([1, 2, 3]); })() };
+      },
+    } as unknown as S3Client;
+    return { client, sent };
+  };
+
+  it("sends the entry's owner, else the function's, with every GetObject", async () => {
+    const { client, sent } = recordingClient();
+    const read = functionS3Reader(
+      {
+        s3InputAllowlist: parseAllowlist('[{"bucket":"photos","prefix":"in/"},{"bucket":"partner","expectedBucketOwner":"444455556666"}]'),
+        s3MaxObjectBytes: 1 << 20,
+        s3ExpectedBucketOwner: "111122223333",
+      },
+      () => client,
+    );
+    await read({ bucket: "photos", key: "in/a.jpg" });
+    await read({ bucket: "partner", key: "b.jpg" });
+    expect(sent).toEqual([
+      { Bucket: "photos", Key: "in/a.jpg", ExpectedBucketOwner: "111122223333" },
+      { Bucket: "partner", Key: "b.jpg", ExpectedBucketOwner: "444455556666" },
+    ]);
+  });
+
+  it("sends none when no owner is configured", async () => {
+    const { client, sent } = recordingClient();
+    const read = functionS3Reader({ s3InputAllowlist: parseAllowlist("photos"), s3MaxObjectBytes: 1 << 20 }, () => client);
+    await read({ bucket: "photos", key: "a.jpg" });
+    expect(sent).toEqual([{ Bucket: "photos", Key: "a.jpg" }]);
   });
 });
