@@ -4,10 +4,12 @@ import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import * as ort from "onnxruntime-node";
+import pLimit, { type LimitFunction } from "p-limit";
 import sharp from "sharp";
 import { ClientError } from "./errors.js";
 import { type DecodedImage, preprocessInto } from "./images.js";
 import { loadManifest, type Manifest } from "./manifest.js";
+import { RequestPixelBudget } from "./pixel-budget.js";
 import { topPredictions } from "./scores.js";
 import { FUNCTION_DEFAULTS } from "./settings.js";
 import { imageTensorLength } from "./tensor-layout.js";
@@ -35,6 +37,10 @@ export interface ClassifierOptions {
   warmup?: boolean;
   /** Most images per ONNX Runtime run (bounds activation memory); default: all images of a call in one run. */
   maxBatch?: number;
+  /** Pixels the images of one call may decode together (see images.ts decodeCost); default: no limit. */
+  maxRequestPixels?: number;
+  /** Images decoding at once, across all calls of this classifier; default 2. */
+  decodeConcurrency?: number;
 }
 
 /** Tensor buffers up to this many images are kept for reuse; larger ones are left to the garbage collector. */
@@ -82,9 +88,15 @@ export class Classifier {
     private readonly fixedBatch: number | undefined,
     private readonly maxBatch: number,
     private readonly maxPixels: number,
+    private readonly maxRequestPixels: number,
+    decodeConcurrency: number,
   ) {
     this.imageLength = imageTensorLength(manifest.input);
+    this.decodeSlots = pLimit(decodeConcurrency);
   }
+
+  /** Every decode waits for a slot: memory and CPU go to a few images at a time, not to all of a request at once. */
+  private readonly decodeSlots: LimitFunction;
 
   /** Loads the manifest, verifies the model file's sha256, opens one ONNX Runtime session and warms it up. */
   static async load(modelDir: string, options: ClassifierOptions = {}): Promise<Classifier> {
@@ -117,6 +129,8 @@ export class Classifier {
         fixedBatch,
         options.maxBatch ?? Number.POSITIVE_INFINITY,
         options.maxPixels ?? FUNCTION_DEFAULTS.maxImagePixels,
+        options.maxRequestPixels ?? Number.POSITIVE_INFINITY,
+        options.decodeConcurrency ?? 2,
       );
       if (options.warmup !== false) await classifier.warmUp();
       return classifier;
@@ -189,8 +203,16 @@ export class Classifier {
     try {
       const decodeStart = performance.now();
       // allSettled: every decode has stopped writing into the buffer before it can go back to the pool.
+      const budget = new RequestPixelBudget(this.maxRequestPixels, images.length);
       const settled = await Promise.allSettled(
-        images.map((bytes, i) => preprocessInto(bytes, input, buffer, i * this.imageLength, { maxPixels: this.maxPixels })),
+        images.map((bytes, i) =>
+          this.decodeSlots(() =>
+            preprocessInto(bytes, input, buffer, i * this.imageLength, {
+              maxPixels: this.maxPixels,
+              beforeDecode: (cost) => budget.take(i, cost),
+            }).finally(() => budget.release(i)),
+          ),
+        ),
       );
       const decoded = settled.map((outcome) => {
         if (outcome.status === "fulfilled") return { ok: true as const, image: outcome.value };

@@ -1,8 +1,10 @@
+import pLimit from "p-limit";
 import type { Classifier, ImageResult, Prediction } from "./classifier.js";
 import type { Config } from "./config.js";
 import { assertTimeFor, ImageCostEstimate } from "./deadline.js";
 import { type ClientError, isClientError } from "./errors.js";
 import { type ImageSource, type ImageSourceList, readImageSources, type ResolveImageSource } from "./image-sources.js";
+import { MAX_CONCURRENT_S3_READS } from "./memory-budget.js";
 import type { HttpRequest } from "./request.js";
 import { type HttpResponse, type PhaseTimings, rawJsonResponse, roundMs, serverTiming } from "./response.js";
 import type { RouteInput } from "./routes.js";
@@ -29,16 +31,20 @@ interface Classified {
   inferenceMs: number;
 }
 
+/** Each source's bytes or its own error; at most MAX_CONCURRENT_S3_READS reads (S3 downloads) at once. */
 async function resolveEach(sources: readonly ImageSource[], resolveSource: ResolveImageSource): Promise<Resolved[]> {
+  const readSlots = pLimit(MAX_CONCURRENT_S3_READS);
   return Promise.all(
-    sources.map(async (source): Promise<Resolved> => {
-      try {
-        return { ok: true, bytes: await resolveSource(source) };
-      } catch (error) {
-        if (isClientError(error)) return { ok: false, error };
-        throw error;
-      }
-    }),
+    sources.map((source) =>
+      readSlots(async (): Promise<Resolved> => {
+        try {
+          return { ok: true, bytes: await resolveSource(source) };
+        } catch (error) {
+          if (isClientError(error)) return { ok: false, error };
+          throw error;
+        }
+      }),
+    ),
   );
 }
 

@@ -3,6 +3,7 @@ import { availableParallelism } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
+import { DEFAULT_MEMORY_MB, defaultDecodeConcurrency, defaultMaxRequestPixels } from "./memory-budget.js";
 import { accountId, type AllowRule, parseAllowlist } from "./s3-allowlist.js";
 import { FUNCTION_DEFAULTS, FUNCTION_ENV, LOG_LEVELS, type LogLevelName } from "./settings.js";
 
@@ -14,6 +15,12 @@ export interface Config {
   maxImagePixels: number;
   maxBatchImages: number;
   maxBodyBytes: number;
+  /** Pixels all images of one request may decode together (MAX_REQUEST_PIXELS; default two of the largest). */
+  maxRequestPixels: number;
+  /** Images decoding at once (MAX_CONCURRENT_DECODES; default from the memory size, memory-budget.ts). */
+  maxConcurrentDecodes: number;
+  /** The function's memory size (Lambda's AWS_LAMBDA_FUNCTION_MEMORY_SIZE), from which the defaults above follow. */
+  memoryMb: number;
   s3MaxObjectBytes: number;
   /** `bucket` or `bucket/prefix` entries the function may read; empty means no S3 input at all. */
   s3InputAllowlist: AllowRule[];
@@ -39,6 +46,14 @@ const positiveInteger = (fallback: number) =>
     .optional()
     .transform((value) => value ?? fallback);
 
+const optionalPositiveInteger = z
+  .string()
+  .trim()
+  .regex(/^\d+(e\d+)?$/i, "must be a positive integer (e.g. 16 or 40e6)")
+  .transform(Number)
+  .pipe(z.number().int().positive().max(Number.MAX_SAFE_INTEGER))
+  .optional();
+
 const nonEmptyName = (fallback: string) =>
   z
     .string()
@@ -56,6 +71,9 @@ const envSchema = z.object({
   [env.maxBatchImages]: positiveInteger(FUNCTION_DEFAULTS.maxBatchImages),
   [env.maxBodyBytes]: positiveInteger(FUNCTION_DEFAULTS.maxBodyBytes),
   [env.s3MaxObjectBytes]: positiveInteger(FUNCTION_DEFAULTS.s3MaxObjectBytes),
+  [env.maxRequestPixels]: optionalPositiveInteger,
+  [env.maxConcurrentDecodes]: optionalPositiveInteger,
+  AWS_LAMBDA_FUNCTION_MEMORY_SIZE: positiveInteger(DEFAULT_MEMORY_MB),
   [env.s3InputAllowlist]: z
     .string()
     .optional()
@@ -99,6 +117,14 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
   }
   const settings = parsed.data;
   const modelDir = settings[env.modelDir];
+  const memoryMb = settings.AWS_LAMBDA_FUNCTION_MEMORY_SIZE;
+  const requestLimits = {
+    maxImagePixels: settings[env.maxImagePixels],
+    maxBatchImages: settings[env.maxBatchImages],
+    maxBodyBytes: settings[env.maxBodyBytes],
+    s3MaxObjectBytes: settings[env.s3MaxObjectBytes],
+    readsS3: settings[env.s3InputAllowlist].length > 0,
+  };
   return {
     modelDir: modelDir ? resolve(modelDir) : defaultModelDir(settings.LAMBDA_TASK_ROOT),
     topKDefault: settings[env.topKDefault],
@@ -106,6 +132,9 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     maxImagePixels: settings[env.maxImagePixels],
     maxBatchImages: settings[env.maxBatchImages],
     maxBodyBytes: settings[env.maxBodyBytes],
+    maxRequestPixels: settings[env.maxRequestPixels] ?? defaultMaxRequestPixels(requestLimits.maxImagePixels),
+    maxConcurrentDecodes: settings[env.maxConcurrentDecodes] ?? defaultDecodeConcurrency(memoryMb, requestLimits),
+    memoryMb,
     s3MaxObjectBytes: settings[env.s3MaxObjectBytes],
     s3InputAllowlist: settings[env.s3InputAllowlist],
     ...(settings[env.s3ExpectedBucketOwner] && { s3ExpectedBucketOwner: settings[env.s3ExpectedBucketOwner] }),

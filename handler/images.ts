@@ -18,6 +18,30 @@ export interface DecodedImage {
 export interface PreprocessOptions {
   /** Largest accepted width x height of the encoded image; checked from the header before decoding. */
   maxPixels: number;
+  /**
+   * Called with the image's decode cost (decodeCost) once its header is read and before any pixel is decoded; a
+   * ClientError it throws becomes the image's error. The classifier's per-request pixel budget.
+   */
+  beforeDecode?: (cost: number) => Promise<void>;
+}
+
+/** libvips' JPEG shrink-on-load factors: the decoder itself scales by these, touching that many times fewer pixels. */
+const JPEG_SHRINKS = [8, 4, 2] as const;
+
+/**
+ * Pixels the decoder will produce for an image, the measure of its CPU and memory cost: width x height, except that a
+ * JPEG much larger than the model input shrinks on load. The shrink is taken at half the one the resize allows, so the
+ * cost is never underestimated whatever rounding libvips applies.
+ */
+export function decodeCost(width: number, height: number, format: ImageFormat, input: ModelInput): number {
+  const pixels = width * height;
+  if (format !== "jpeg") return pixels;
+  const target = input.resize.mode === "cover" && input.resize.shorterSide !== undefined
+    ? { width: input.resize.shorterSide, height: input.resize.shorterSide }
+    : input;
+  const ratio = Math.min(width / target.width, height / target.height) / 2;
+  const shrink = JPEG_SHRINKS.find((factor) => factor <= ratio) ?? 1;
+  return Math.ceil(pixels / (shrink * shrink));
 }
 
 const sharpFormatOf: Record<ImageFormat, string> = {
@@ -91,6 +115,7 @@ export async function preprocessInto(
   if (!format) throw new ClientError("UNSUPPORTED_MEDIA_TYPE", `unsupported image format; accepted: ${acceptedList}`);
   const { maxPixels } = options;
   const metadata = await readHeader(bytes, format, maxPixels);
+  await options.beforeDecode?.(decodeCost(metadata.width, metadata.height, format, input));
 
   const decoder = sharp(bytes, { failOn: "error", limitInputPixels: maxPixels, autoOrient: true, sequentialRead: true })
     .flatten({ background: input.alphaBackground })

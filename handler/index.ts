@@ -15,6 +15,8 @@ try {
   classifier = await Classifier.load(config.modelDir, {
     threads: config.intraOpThreads,
     maxPixels: config.maxImagePixels,
+    maxRequestPixels: config.maxRequestPixels,
+    decodeConcurrency: config.maxConcurrentDecodes,
     warmup: true,
   });
 } catch (error) {
@@ -25,6 +27,9 @@ telemetry.logger.info("initialised", {
   model: { name: classifier.manifest.name, version: classifier.manifest.version },
   modelDir: config.modelDir,
   threads: config.intraOpThreads,
+  memoryMb: config.memoryMb,
+  decodeConcurrency: config.maxConcurrentDecodes,
+  maxRequestPixels: config.maxRequestPixels,
   initMs: Math.round(performance.now() - initStartedAt),
 });
 

@@ -9,6 +9,8 @@ export const FUNCTION_ENV = {
   maxImagePixels: "MAX_IMAGE_PIXELS",
   maxBatchImages: "MAX_BATCH_IMAGES",
   maxBodyBytes: "MAX_BODY_BYTES",
+  maxRequestPixels: "MAX_REQUEST_PIXELS",
+  maxConcurrentDecodes: "MAX_CONCURRENT_DECODES",
   s3MaxObjectBytes: "S3_MAX_OBJECT_BYTES",
   s3InputAllowlist: "S3_INPUT_ALLOWLIST",
   s3ExpectedBucketOwner: "S3_EXPECTED_BUCKET_OWNER",

@@ -1,7 +1,8 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { z } from "zod";
-import { FUNCTION_ENV, LAMBDA_PAYLOAD_LIMIT_BYTES, type LogLevelName, METRICS_NAMESPACE, SERVICE_NAME } from "../handler/settings.js";
+import { MEMORY_HEADROOM, minimumMemoryMb, type RequestLimits } from "../handler/memory-budget.js";
+import { FUNCTION_DEFAULTS, FUNCTION_ENV, LAMBDA_PAYLOAD_LIMIT_BYTES, type LogLevelName, METRICS_NAMESPACE, SERVICE_NAME } from "../handler/settings.js";
 
 const LOG_RETENTION_DAYS = [
   1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
@@ -86,6 +87,10 @@ const limitsSchema = z.strictObject({
   maxBodyBytes: positiveInt.max(LAMBDA_PAYLOAD_LIMIT_BYTES).optional(),
   maxS3ObjectBytes: positiveInt.optional(),
   topKDefault: positiveInt.optional(),
+  /** MAX_REQUEST_PIXELS: pixels one request may decode in all; the handler's default is two of the largest images. */
+  maxRequestPixels: positiveInt.optional(),
+  /** MAX_CONCURRENT_DECODES: images decoding at once; the handler derives it from memoryMb when unset. */
+  maxConcurrentDecodes: positiveInt.max(64).optional(),
 });
 
 const backendSchema = z.strictObject({
@@ -230,6 +235,18 @@ export const stageConfigSchema = z
     if (config.image.baseImage !== undefined && config.image.nodeMajor !== undefined) {
       ctx.addIssue({ code: "custom", path: ["image", "nodeMajor"], message: "cannot be set together with image.baseImage" });
     }
+    const limits = requestLimitsOf(config);
+    const needed = minimumMemoryMb(limits, config.limits.maxConcurrentDecodes ?? 1);
+    if (config.memoryMb < needed) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["memoryMb"],
+        message:
+          `must be at least ${needed} for these limits: the worst request (images of ${limits.maxImagePixels} pixels, ` +
+          `${limits.maxBatchImages} per request${limits.readsS3 ? ` of up to ${limits.s3MaxObjectBytes} bytes from S3` : ""}) ` +
+          `must stay under ${MEMORY_HEADROOM * 100} % of it; raise memoryMb or lower limits`,
+      });
+    }
     const cors = config.functionUrl.cors;
     if (cors?.allowCredentials && cors.allowOrigins.includes("*")) {
       ctx.addIssue({ code: "custom", path: ["functionUrl", "cors", "allowCredentials"], message: 'cannot be true with origin "*"' });
@@ -334,4 +351,15 @@ export function loadStageConfigs({ configDir, env = process.env }: LoadOptions):
     if (withStage.stage !== stage) throw new StageConfigError(file, [`stage: "${String(withStage.stage)}" does not match the file name "${stage}"`]);
     return parseStageConfig(applyEnvironmentOverrides(withStage, env), `${file} (with INFRA_* environment overrides)`);
   });
+}
+
+/** The limits the function will run with: the stage's, or the handler's defaults where the stage sets none. */
+export function requestLimitsOf(config: Pick<StageConfig, "limits" | "s3InputAllowlist">): RequestLimits {
+  return {
+    maxImagePixels: config.limits.maxImagePixels ?? FUNCTION_DEFAULTS.maxImagePixels,
+    maxBatchImages: config.limits.maxBatchImages ?? FUNCTION_DEFAULTS.maxBatchImages,
+    maxBodyBytes: config.limits.maxBodyBytes ?? FUNCTION_DEFAULTS.maxBodyBytes,
+    s3MaxObjectBytes: config.limits.maxS3ObjectBytes ?? FUNCTION_DEFAULTS.s3MaxObjectBytes,
+    readsS3: config.s3InputAllowlist.length > 0,
+  };
 }

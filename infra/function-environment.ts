@@ -35,6 +35,8 @@ export function functionEnvironment(
     [FUNCTION_ENV.maxBodyBytes]: config.limits.maxBodyBytes,
     [FUNCTION_ENV.s3MaxObjectBytes]: config.limits.maxS3ObjectBytes,
     [FUNCTION_ENV.topKDefault]: config.limits.topKDefault,
+    [FUNCTION_ENV.maxRequestPixels]: config.limits.maxRequestPixels,
+    [FUNCTION_ENV.maxConcurrentDecodes]: config.limits.maxConcurrentDecodes,
   };
   const environment: Record<string, string> = {
     [FUNCTION_ENV.intraOpThreads]: String(config.threads ?? threadsForMemory(config.memoryMb)),

@@ -22,6 +22,9 @@ describe("loadConfig", () => {
       maxBatchImages: 16,
       maxBodyBytes: LAMBDA_PAYLOAD_LIMIT_BYTES,
       s3MaxObjectBytes: 20 * 1024 * 1024,
+      maxRequestPixels: 80_000_000,
+      maxConcurrentDecodes: 2,
+      memoryMb: 2048,
       s3InputAllowlist: [],
       serviceName: "image-classifier",
       metricsNamespace: "ImageClassifier",
@@ -39,6 +42,9 @@ describe("loadConfig", () => {
       MAX_BATCH_IMAGES: "8",
       MAX_BODY_BYTES: "1048576",
       S3_MAX_OBJECT_BYTES: "5e6",
+      MAX_REQUEST_PIXELS: "30e6",
+      MAX_CONCURRENT_DECODES: "3",
+      AWS_LAMBDA_FUNCTION_MEMORY_SIZE: "4096",
       S3_INPUT_ALLOWLIST: "photos,data/in/",
       S3_EXPECTED_BUCKET_OWNER: "111122223333",
       POWERTOOLS_SERVICE_NAME: "classifier",
@@ -53,6 +59,9 @@ describe("loadConfig", () => {
       maxBatchImages: 8,
       maxBodyBytes: 1_048_576,
       s3MaxObjectBytes: 5_000_000,
+      maxRequestPixels: 30_000_000,
+      maxConcurrentDecodes: 3,
+      memoryMb: 4096,
       s3InputAllowlist: [
         { bucket: "photos", prefix: "" },
         { bucket: "data", prefix: "in/" },
@@ -62,6 +71,22 @@ describe("loadConfig", () => {
       metricsNamespace: "Vision",
       logLevel: "WARN",
     });
+  });
+
+  it("derives the decode concurrency from the memory size: what 60 % of it holds, at most vCPUs + 1", () => {
+    const decodesAt = (memory: string, extra: NodeJS.ProcessEnv = {}) =>
+      loadConfig({ AWS_LAMBDA_FUNCTION_MEMORY_SIZE: memory, ...extra }).maxConcurrentDecodes;
+    expect(decodesAt("1024")).toBe(1);
+    expect(decodesAt("2048")).toBe(2);
+    expect(decodesAt("4096")).toBe(3);
+    expect(decodesAt("10240")).toBe(7);
+    // S3 input holds up to MAX_BATCH_IMAGES objects in memory: less room for decodes.
+    expect(decodesAt("4096", { S3_INPUT_ALLOWLIST: "photos" })).toBe(3);
+    expect(decodesAt("1536")).toBe(2);
+    expect(decodesAt("1536", { S3_INPUT_ALLOWLIST: "photos" })).toBe(1);
+    // Smaller images leave room for more at once.
+    expect(decodesAt("2048", { MAX_IMAGE_PIXELS: "4e6" })).toBe(2);
+    expect(loadConfig({ MAX_IMAGE_PIXELS: "10e6" }).maxRequestPixels).toBe(20_000_000);
   });
 
   it("uses $LAMBDA_TASK_ROOT/model inside Lambda", () => {
@@ -96,7 +121,9 @@ describe("loadConfig", () => {
     expect(Object.values(FUNCTION_ENV).sort()).toEqual([
       "MAX_BATCH_IMAGES",
       "MAX_BODY_BYTES",
+      "MAX_CONCURRENT_DECODES",
       "MAX_IMAGE_PIXELS",
+      "MAX_REQUEST_PIXELS",
       "MODEL_DIR",
       "ORT_INTRA_OP_THREADS",
       "POWERTOOLS_LOG_LEVEL",

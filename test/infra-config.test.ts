@@ -194,7 +194,20 @@ describe("function environment", () => {
       serviceName: FUNCTION_DEFAULTS.serviceName,
       metricsNamespace: FUNCTION_DEFAULTS.metricsNamespace,
       logLevel: FUNCTION_DEFAULTS.logLevel,
+      // Derived by the handler from its memory size (Lambda's AWS_LAMBDA_FUNCTION_MEMORY_SIZE; 2048 when unset).
+      maxRequestPixels: 2 * FUNCTION_DEFAULTS.maxImagePixels,
+      maxConcurrentDecodes: 2,
+      memoryMb: 2048,
     });
+  });
+
+  it("refuses a memoryMb too small for the worst request its limits allow, and accepts it with lower limits", () => {
+    expect(() => parseStageConfig({ ...minimal, memoryMb: 512 }, "t")).toThrow(/memoryMb: must be at least 858 for these limits/);
+    expect(() => parseStageConfig({ ...minimal, memoryMb: 1024, s3InputAllowlist: [{ bucket: "photos", prefix: "in/" }] }, "t")).toThrow(
+      /memoryMb: must be at least 1392 .* from S3/,
+    );
+    expect(() => parseStageConfig({ ...minimal, memoryMb: 2048, limits: { maxConcurrentDecodes: 8 } }, "t")).toThrow(/memoryMb: must be at least 3084/);
+    expect(parseStageConfig({ ...minimal, memoryMb: 512, limits: { maxImagePixels: 12_000_000, maxBodyBytes: 4_000_000 } }, "t").memoryMb).toBe(512);
   });
 });
 
