@@ -207,7 +207,7 @@ describe("function environment", () => {
       /memoryMb: must be at least 1392 .* from S3/,
     );
     expect(() => parseStageConfig({ ...minimal, memoryMb: 2048, limits: { maxConcurrentDecodes: 8 } }, "t")).toThrow(/memoryMb: must be at least 3084/);
-    expect(parseStageConfig({ ...minimal, memoryMb: 512, limits: { maxImagePixels: 12_000_000, maxBodyBytes: 4_000_000 } }, "t").memoryMb).toBe(512);
+    expect(parseStageConfig({ ...minimal, memoryMb: 768, limits: { maxImagePixels: 12_000_000, maxBodyBytes: 4_000_000 } }, "t").memoryMb).toBe(768);
   });
 });
 
