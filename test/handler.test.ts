@@ -1,3 +1,4 @@
+import sharp from "sharp";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createHandler, type FunctionUrlHandler } from "../handler/app.js";
@@ -10,7 +11,8 @@ import { type FunctionUrlRequest, functionUrlEvent, lambdaContext } from "./supp
 import { type CallResult, callHandler, postImage, postJson } from "./support/handler-calls.js";
 import { imageFormats, multipartBody, testImage } from "./support/test-images.js";
 
-const config = loadConfig({ ...process.env, MODEL_DIR: undefined, TOP_K_DEFAULT: "3" });
+// A request may decode 1 megapixel here, so one ordinary image can exceed it (TOO_MANY_PIXELS).
+const config = loadConfig({ ...process.env, MODEL_DIR: undefined, TOP_K_DEFAULT: "3", MAX_REQUEST_PIXELS: "1e6" });
 let classifier: Classifier;
 let handler: FunctionUrlHandler;
 let labelCount: number;
@@ -19,7 +21,13 @@ const images = {} as Record<ImageFormat, Buffer>;
 const expected = {} as Record<ImageFormat, Prediction[]>;
 
 beforeAll(async () => {
-  classifier = await Classifier.load(config.modelDir, { threads: 1, maxPixels: config.maxImagePixels, warmup: false });
+  classifier = await Classifier.load(config.modelDir, {
+    threads: 1,
+    maxPixels: config.maxImagePixels,
+    maxRequestPixels: config.maxRequestPixels,
+    decodeConcurrency: config.maxConcurrentDecodes,
+    warmup: false,
+  });
   handler = createHandler({ config, classifier, telemetry: new Telemetry(config), initializationType: "on-demand" });
   labelCount = classifier.manifest.labels.length;
   for (const [index, format] of imageFormats.entries()) images[format] = await testImage(format, 48, 32, index + 1);
@@ -178,6 +186,12 @@ const post = (path: string, contentType: string | undefined, body?: Uint8Array |
 const json = (value: unknown) => post("/classify", "application/json", JSON.stringify(value));
 
 const errorCases: ErrorCase[] = [
+  {
+    name: "an image that decodes to more pixels than a request may (MAX_REQUEST_PIXELS)",
+    code: "TOO_MANY_PIXELS",
+    request: async () =>
+      post("/classify", "image/png", await sharp({ create: { width: 1200, height: 1000, channels: 3, background: "#808080" } }).png().toBuffer()),
+  },
   { name: "a raw request without a body", code: "EMPTY_BODY", request: () => post("/classify", "image/jpeg") },
   { name: "a JSON request without a body", code: "EMPTY_BODY", request: () => post("/classify", "application/json") },
   {
