@@ -5,9 +5,9 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { promisify } from "node:util";
 import { median } from "./stats.js";
+import { tsxLoader } from "./tsx-loader.js";
 
 const execFileAsync = promisify(execFile);
-const tsxLoader = pathToFileURL(createRequire(import.meta.url).resolve("tsx")).href;
 
 export type ColdStartMode = "source" | "bundle";
 

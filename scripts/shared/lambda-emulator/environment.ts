@@ -1,8 +1,8 @@
 import { type ChildProcess, fork } from "node:child_process";
-import { createRequire } from "node:module";
 import { performance } from "node:perf_hooks";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { fileURLToPath } from "node:url";
 import type { EnvironmentMessage, InvokeMessage } from "./protocol.js";
+import { tsxLoader } from "../tsx-loader.js";
 
 export interface EnvironmentOptions {
   /** Path of the module that exports the handler (TypeScript or JavaScript). */
@@ -27,7 +27,6 @@ export class EnvironmentInitError extends Error {
 }
 
 const runtimeEntry = fileURLToPath(new URL("./runtime.ts", import.meta.url));
-const tsxLoader = pathToFileURL(createRequire(import.meta.url).resolve("tsx")).href;
 
 interface Pending {
   requestId: string;

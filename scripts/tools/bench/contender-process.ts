@@ -1,11 +1,11 @@
 import { type ChildProcess, fork } from "node:child_process";
-import { createRequire } from "node:module";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { fileURLToPath } from "node:url";
 import type { ContenderName, ContenderReply, ContenderRequest, ContenderSample } from "./contender-protocol.js";
 import type { PhaseContext } from "./phase-protocol.js";
+import { tsxLoader } from "../../shared/tsx-loader.js";
+
 
 const childEntry = fileURLToPath(new URL("./contender-child.ts", import.meta.url));
-const tsxLoader = pathToFileURL(createRequire(import.meta.url).resolve("tsx")).href;
 
 /** The orchestrator's handle on one contender process: one request at a time. */
 export class ContenderProcess {

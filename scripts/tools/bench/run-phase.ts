@@ -1,11 +1,11 @@
 import { fork } from "node:child_process";
-import { createRequire } from "node:module";
 import { loadavg } from "node:os";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { fileURLToPath } from "node:url";
 import type { LoadSample, PhaseContext, PhaseMessage } from "./phase-protocol.js";
+import { tsxLoader } from "../../shared/tsx-loader.js";
+
 
 const childEntry = fileURLToPath(new URL("./phase-child.ts", import.meta.url));
-const tsxLoader = pathToFileURL(createRequire(import.meta.url).resolve("tsx")).href;
 
 /**
  * Runs one phase in a fresh Node process (its own ONNX Runtime thread pools, heap and RSS). The handler's request
