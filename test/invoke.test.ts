@@ -69,6 +69,34 @@ function parseAuthorization(header: string) {
 
 // AWS's documented example credentials and the get-vanilla case of the SigV4 test suite.
 const exampleKey = { accessKeyId: "AKIDEXAMPLE", secretAccessKey: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY" };
+
+/** The environment a signing CLI run gets: the example key, a session token, and no other credential source. */
+const signingEnvironment = (): Record<string, string> => ({
+  AWS_ACCESS_KEY_ID: exampleKey.accessKeyId,
+  AWS_SECRET_ACCESS_KEY: exampleKey.secretAccessKey,
+  AWS_SESSION_TOKEN: "token-from-env",
+  AWS_PROFILE: "",
+  AWS_CONFIG_FILE: "/nonexistent/aws-config",
+  AWS_SHARED_CREDENTIALS_FILE: "/nonexistent/aws-credentials",
+  AWS_EC2_METADATA_DISABLED: "true",
+});
+
+/** The signature AWS would compute over the request the echo function received (us-west-2, service lambda). */
+function signatureOfWhatArrived(event: { rawPath: string; headers: Record<string, string> }, query: [string, string][]): string {
+  const { headers } = event;
+  return referenceSignature({
+    method: "POST",
+    path: event.rawPath,
+    query,
+    headers,
+    signedHeaders: parseAuthorization(headers.authorization!).signedHeaders,
+    payloadHash: headers["x-amz-content-sha256"]!,
+    secretAccessKey: exampleKey.secretAccessKey,
+    region: "us-west-2",
+    service: "lambda",
+    amzDate: headers["x-amz-date"]!,
+  });
+}
 const vanillaDate = new Date("2015-08-30T12:36:00Z");
 const vanillaAuthorization =
   "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request, SignedHeaders=host;x-amz-date, " +
@@ -264,15 +292,7 @@ describe("npm run invoke", () => {
   it("sends a request whose SigV4 signature verifies against what arrived, using the default credential chain", async () => {
     const echo = await startLocalFunctionUrl({ handlerModule: echoHandler, port: 0, functionOutput: "ignore", log: () => {} });
     try {
-      const result = await invokeCommand([jpeg, "--url", `${echo.url}/classify`, "--top-k", "4", "--region", "us-west-2", "--json"], {
-        AWS_ACCESS_KEY_ID: exampleKey.accessKeyId,
-        AWS_SECRET_ACCESS_KEY: exampleKey.secretAccessKey,
-        AWS_SESSION_TOKEN: "token-from-env",
-        AWS_PROFILE: "",
-        AWS_CONFIG_FILE: join(dir, "missing-config"),
-        AWS_SHARED_CREDENTIALS_FILE: join(dir, "missing-credentials"),
-        AWS_EC2_METADATA_DISABLED: "true",
-      });
+      const result = await invokeCommand([jpeg, "--url", `${echo.url}/classify`, "--top-k", "4", "--region", "us-west-2", "--json"], signingEnvironment());
       expect(result.code).toBe(0);
       const { event } = JSON.parse(result.stdout)[0].body;
       const headers: Record<string, string> = event.headers;
@@ -281,19 +301,7 @@ describe("npm run invoke", () => {
       expect(headers["x-amz-security-token"]).toBe("token-from-env");
       const sent = Buffer.from(event.body, "base64");
       expect(headers["x-amz-content-sha256"]).toBe(createHash("sha256").update(sent).digest("hex"));
-      const expected = referenceSignature({
-        method: "POST",
-        path: event.rawPath,
-        query: [...new URLSearchParams(event.rawQueryString)],
-        headers,
-        signedHeaders: authorization.signedHeaders,
-        payloadHash: headers["x-amz-content-sha256"]!,
-        secretAccessKey: exampleKey.secretAccessKey,
-        region: "us-west-2",
-        service: "lambda",
-        amzDate: headers["x-amz-date"]!,
-      });
-      expect(authorization.signature).toBe(expected);
+      expect(authorization.signature).toBe(signatureOfWhatArrived(event, [...new URLSearchParams(event.rawQueryString)]));
     } finally {
       await echo.close();
     }
@@ -302,33 +310,16 @@ describe("npm run invoke", () => {
   it("sends the query it signed when the URL's query has a + and a space", async () => {
     const echo = await startLocalFunctionUrl({ handlerModule: echoHandler, port: 0, functionOutput: "ignore", log: () => {} });
     try {
-      const result = await invokeCommand([jpeg, "--url", `${echo.url}/classify?a=b+c&x=y z`, "--top-k", "4", "--region", "us-west-2", "--json"], {
-        AWS_ACCESS_KEY_ID: exampleKey.accessKeyId,
-        AWS_SECRET_ACCESS_KEY: exampleKey.secretAccessKey,
-        AWS_SESSION_TOKEN: "token-from-env",
-        AWS_PROFILE: "",
-        AWS_CONFIG_FILE: join(dir, "missing-config"),
-        AWS_SHARED_CREDENTIALS_FILE: join(dir, "missing-credentials"),
-        AWS_EC2_METADATA_DISABLED: "true",
-      });
+      const result = await invokeCommand(
+        [jpeg, "--url", `${echo.url}/classify?a=b+c&x=y z`, "--top-k", "4", "--region", "us-west-2", "--json"],
+        signingEnvironment(),
+      );
       expect(result.code, result.stderr).toBe(0);
       const { event } = JSON.parse(result.stdout)[0].body;
       const headers: Record<string, string> = event.headers;
       expect(event.rawQueryString).toBe("a=b%20c&top_k=4&x=y%20z");
       const authorization = parseAuthorization(headers.authorization!);
-      const expected = referenceSignature({
-        method: "POST",
-        path: event.rawPath,
-        query: queryAsReceived(event.rawQueryString),
-        headers,
-        signedHeaders: authorization.signedHeaders,
-        payloadHash: headers["x-amz-content-sha256"]!,
-        secretAccessKey: exampleKey.secretAccessKey,
-        region: "us-west-2",
-        service: "lambda",
-        amzDate: headers["x-amz-date"]!,
-      });
-      expect(authorization.signature).toBe(expected);
+      expect(authorization.signature).toBe(signatureOfWhatArrived(event, queryAsReceived(event.rawQueryString)));
     } finally {
       await echo.close();
     }
