@@ -255,10 +255,11 @@ describe("local function URL: refused uploads reach the client as a 413 (lingeri
     } finally {
       await bounded.server.close();
     }
-    const impatient = await startEcho({ drainBounds: { maxBytes: 64 * 1024 * 1024, maxMs: 200 } });
+    const impatient = await startEcho({ drainBounds: { maxBytes: 64 * 1024 * 1024, maxMs: 1500 } });
     try {
-      // Declares 10 MB, sends 7 MB, then waits: only the time bound ends the connection.
-      const stalled = await rawUpload(impatient.server.port, { declaredBytes: 10_000_000, sendBytes: 7_000_000 });
+      // Declares 10 MB, sends 2 MB, then waits: only the time bound ends the connection (1.5 s: sending the 2 MB must
+      // finish well before it even on a loaded machine).
+      const stalled = await rawUpload(impatient.server.port, { declaredBytes: 10_000_000, sendBytes: 2_000_000 });
       expect(stalled.received).toMatch(/^HTTP\/1\.1 413 /);
       expect(stalled.bodySent).toBe(true);
     } finally {
