@@ -36,16 +36,6 @@ export class FunctionConfigError extends Error {
   override readonly name = "FunctionConfigError";
 }
 
-const positiveInteger = (fallback: number) =>
-  z
-    .string()
-    .trim()
-    .regex(/^\d+(e\d+)?$/i, "must be a positive integer (e.g. 16 or 40e6)")
-    .transform(Number)
-    .pipe(z.number().int().positive().max(Number.MAX_SAFE_INTEGER))
-    .optional()
-    .transform((value) => value ?? fallback);
-
 const optionalPositiveInteger = z
   .string()
   .trim()
@@ -53,6 +43,8 @@ const optionalPositiveInteger = z
   .transform(Number)
   .pipe(z.number().int().positive().max(Number.MAX_SAFE_INTEGER))
   .optional();
+
+const positiveInteger = (fallback: number) => optionalPositiveInteger.transform((value) => value ?? fallback);
 
 const nonEmptyName = (fallback: string) =>
   z

@@ -52,17 +52,23 @@ export function worstRequestMb(limits: RequestLimits, decodes: number): number {
   return BASELINE_RSS_MB + heldMb(limits) + decodes * decodePeakMb(limits.maxImagePixels);
 }
 
-/** Lambda allots one vCPU per 1,769 MB; a decode is CPU-bound, so more at once than vCPUs + 1 only queues in libuv. */
-const vcpusFor = (memoryMb: number) => Math.max(1, Math.round(memoryMb / 1769));
+/** Lambda allots one full vCPU per 1,769 MB of memory, up to 6 vCPUs at 10,240 MB. */
+const MB_PER_VCPU = 1769;
+const MAX_VCPUS = 6;
+
+/** The vCPUs Lambda gives a memory size, rounded to whole ones and never fewer than one. */
+export function vcpusForMemory(memoryMb: number): number {
+  return Math.max(1, Math.min(MAX_VCPUS, Math.round(memoryMb / MB_PER_VCPU)));
+}
 
 /**
  * How many images decode at once by default: as many as the memory headroom holds (at least one), and no more than
- * the vCPUs can keep busy.
+ * the vCPUs can keep busy (a decode is CPU-bound: more at once than vCPUs + 1 only queues in libuv).
  */
 export function defaultDecodeConcurrency(memoryMb: number, limits: RequestLimits): number {
   const room = memoryMb * MEMORY_HEADROOM - BASELINE_RSS_MB - heldMb(limits);
   const byMemory = Math.floor(room / decodePeakMb(limits.maxImagePixels));
-  return Math.max(1, Math.min(byMemory, vcpusFor(memoryMb) + 1));
+  return Math.max(1, Math.min(byMemory, vcpusForMemory(memoryMb) + 1));
 }
 
 /** The smallest memory size whose headroom holds the worst request with `decodes` images decoding at once, in MB. */

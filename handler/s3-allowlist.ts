@@ -10,7 +10,7 @@ export interface AllowRule {
   expectedBucketOwner?: string;
 }
 
-const bucketName = z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, "must be an S3 bucket name");
+export const bucketName = z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, "must be an S3 bucket name");
 // The policy grants `bucket/prefix*` byte for byte: whitespace, wildcards, commas and `${` (an IAM policy variable, and
 // Terraform interpolation) would mean something else there than here.
 const prefix = z

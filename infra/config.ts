@@ -1,6 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { z } from "zod";
+import { accountId, bucketName } from "../handler/s3-allowlist.js";
 import { MEMORY_HEADROOM, minimumMemoryMb, type RequestLimits } from "../handler/memory-budget.js";
 import { FUNCTION_DEFAULTS, FUNCTION_ENV, LAMBDA_PAYLOAD_LIMIT_BYTES, type LogLevelName, METRICS_NAMESPACE, SERVICE_NAME } from "../handler/settings.js";
 
@@ -11,7 +12,6 @@ const LOG_RETENTION_DAYS = [
 const name = (pattern: RegExp, what: string) => z.string().regex(pattern, `must be ${what}`);
 const positiveInt = z.number().int().min(1);
 
-const accountId = name(/^\d{12}$/, "a 12-digit AWS account id");
 
 /**
  * S3's "safe" key characters (letters, digits, ! - _ . ' ( ) /) without `*`, plus `=` for Hive-style partitions.
@@ -21,7 +21,7 @@ const accountId = name(/^\d{12}$/, "a 12-digit AWS account id");
 const S3_PREFIX_PATTERN = /^[A-Za-z0-9!_.'()=\/-]*$/;
 
 const s3InputSchema = z.strictObject({
-  bucket: name(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, "an S3 bucket name"),
+  bucket: bucketName,
   prefix: z
     .string()
     .max(1024)
@@ -94,7 +94,7 @@ const limitsSchema = z.strictObject({
 });
 
 const backendSchema = z.strictObject({
-  bucket: name(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, "an S3 bucket name"),
+  bucket: bucketName,
   key: z.string().min(1).optional(),
   region: z.string().optional(),
   /** S3-native locking: Terraform ≥ 1.10 or OpenTofu ≥ 1.10. Older Terraform: set false and use dynamodbTable. */

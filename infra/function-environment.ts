@@ -1,14 +1,9 @@
+import { vcpusForMemory } from "../handler/memory-budget.js";
 import { FUNCTION_ENV } from "../handler/settings.js";
 import { powertoolsLogLevel, type StageConfig } from "./config.js";
 
-/** Lambda allots one full vCPU per 1,769 MB of memory, up to 6 vCPUs at 10,240 MB. */
-const MB_PER_VCPU = 1769;
-const MAX_VCPUS = 6;
-
-/** ONNX Runtime intra-op threads for a memory size: about one per allotted vCPU, never fewer than one. */
-export function threadsForMemory(memoryMb: number): number {
-  return Math.max(1, Math.min(MAX_VCPUS, Math.round(memoryMb / MB_PER_VCPU)));
-}
+/** ONNX Runtime intra-op threads for a memory size: one per allotted vCPU. */
+export const threadsForMemory = vcpusForMemory;
 
 /**
  * S3_INPUT_ALLOWLIST: the entries the handler may read as JSON, `[{"bucket","prefix"}]` (plus `expectedBucketOwner`
