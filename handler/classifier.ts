@@ -41,6 +41,11 @@ export interface ClassifierOptions {
   maxRequestPixels?: number;
   /** Images decoding at once, across all calls of this classifier; default 2. */
   decodeConcurrency?: number;
+  /**
+   * Images with more pixels than this take the fast libvips path even when the manifest names an exact resize
+   * convention (see images.ts); default: none, every image follows the manifest.
+   */
+  exactResizeMaxPixels?: number;
 }
 
 /** Tensor buffers up to this many images are kept for reuse; larger ones are left to the garbage collector. */
@@ -90,6 +95,7 @@ export class Classifier {
     private readonly maxPixels: number,
     private readonly maxRequestPixels: number,
     decodeConcurrency: number,
+    private readonly exactResizeMaxPixels: number,
   ) {
     this.imageLength = imageTensorLength(manifest.input);
     this.decodeSlots = pLimit(decodeConcurrency);
@@ -131,6 +137,7 @@ export class Classifier {
         options.maxPixels ?? FUNCTION_DEFAULTS.maxImagePixels,
         options.maxRequestPixels ?? Number.POSITIVE_INFINITY,
         options.decodeConcurrency ?? 2,
+        options.exactResizeMaxPixels ?? Number.POSITIVE_INFINITY,
       );
       if (options.warmup !== false) await classifier.warmUp();
       return classifier;
@@ -209,6 +216,7 @@ export class Classifier {
           this.decodeSlots(() =>
             preprocessInto(bytes, input, buffer, i * this.imageLength, {
               maxPixels: this.maxPixels,
+              exactResizeMaxPixels: this.exactResizeMaxPixels,
               beforeDecode: (cost) => budget.take(i, cost),
             }).finally(() => budget.release(i)),
           ),

@@ -19,6 +19,11 @@ export interface Config {
   maxRequestPixels: number;
   /** Images decoding at once (MAX_CONCURRENT_DECODES; default from the memory size, memory-budget.ts). */
   maxConcurrentDecodes: number;
+  /**
+   * Images over this many pixels take the fast libvips path although the manifest names an exact resize convention
+   * (EXACT_RESIZE_MAX_PIXELS; default: unset, every image follows the manifest).
+   */
+  exactResizeMaxPixels?: number;
   /** The function's memory size (Lambda's AWS_LAMBDA_FUNCTION_MEMORY_SIZE), from which the defaults above follow. */
   memoryMb: number;
   s3MaxObjectBytes: number;
@@ -65,6 +70,7 @@ const envSchema = z.object({
   [env.s3MaxObjectBytes]: positiveInteger(FUNCTION_DEFAULTS.s3MaxObjectBytes),
   [env.maxRequestPixels]: optionalPositiveInteger,
   [env.maxConcurrentDecodes]: optionalPositiveInteger,
+  [env.exactResizeMaxPixels]: optionalPositiveInteger,
   AWS_LAMBDA_FUNCTION_MEMORY_SIZE: positiveInteger(DEFAULT_MEMORY_MB),
   [env.s3InputAllowlist]: z
     .string()
@@ -126,6 +132,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     maxBodyBytes: settings[env.maxBodyBytes],
     maxRequestPixels: settings[env.maxRequestPixels] ?? defaultMaxRequestPixels(requestLimits.maxImagePixels),
     maxConcurrentDecodes: settings[env.maxConcurrentDecodes] ?? defaultDecodeConcurrency(memoryMb, requestLimits),
+    ...(settings[env.exactResizeMaxPixels] !== undefined && { exactResizeMaxPixels: settings[env.exactResizeMaxPixels] }),
     memoryMb,
     s3MaxObjectBytes: settings[env.s3MaxObjectBytes],
     s3InputAllowlist: settings[env.s3InputAllowlist],

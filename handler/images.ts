@@ -2,8 +2,10 @@ import sharp, { type Metadata, type OutputInfo, type Sharp } from "sharp";
 import { ClientError } from "./errors.js";
 import { acceptedFormats, type ImageFormat, sniffImageFormat } from "./image-formats.js";
 import type { ModelInput } from "./manifest.js";
+import { type ExactConvention, exactResizes, FAST_CONVENTION } from "./resize/conventions.js";
+import { resizePlan } from "./resize/geometry.js";
 import { FUNCTION_DEFAULTS } from "./settings.js";
-import { writeImageTensor } from "./tensor-layout.js";
+import { writeImageTensor, writeResizedTensor } from "./tensor-layout.js";
 
 export { acceptedFormats, acceptedMimeTypes, type ImageFormat, sniffImageFormat } from "./image-formats.js";
 export { imageTensorLength } from "./tensor-layout.js";
@@ -23,19 +25,37 @@ export interface PreprocessOptions {
    * ClientError it throws becomes the image's error. The classifier's per-request pixel budget.
    */
   beforeDecode?: (cost: number) => Promise<void>;
+  /**
+   * Images with more pixels than this take the fast libvips path (shrink-on-load, linear kernel) even when the manifest
+   * names an exact convention; default: none, every image follows the manifest.
+   */
+  exactResizeMaxPixels?: number;
 }
 
 /** libvips' JPEG shrink-on-load factors: the decoder itself scales by these, touching that many times fewer pixels. */
 const JPEG_SHRINKS = [8, 4, 2] as const;
 
+/** The exact convention an image of `pixels` pixels is resized with, or undefined for the fast libvips path. */
+export function exactConventionFor(input: ModelInput, pixels: number, exactResizeMaxPixels = Number.POSITIVE_INFINITY): ExactConvention | undefined {
+  const { convention } = input.resize;
+  return convention === FAST_CONVENTION || pixels > exactResizeMaxPixels ? undefined : convention;
+}
+
 /**
  * Pixels the decoder will produce for an image, the measure of its CPU and memory cost: width x height, except that a
- * JPEG much larger than the model input shrinks on load. The shrink is taken at half the one the resize allows, so the
- * cost is never underestimated whatever rounding libvips applies.
+ * JPEG much larger than the model input shrinks on load on the fast path. The shrink is taken at half the one the
+ * resize allows, so the cost is never underestimated whatever rounding libvips applies. An exact convention decodes
+ * every pixel.
  */
-export function decodeCost(width: number, height: number, format: ImageFormat, input: ModelInput): number {
+export function decodeCost(
+  width: number,
+  height: number,
+  format: ImageFormat,
+  input: ModelInput,
+  exactResizeMaxPixels?: number,
+): number {
   const pixels = width * height;
-  if (format !== "jpeg") return pixels;
+  if (format !== "jpeg" || exactConventionFor(input, pixels, exactResizeMaxPixels)) return pixels;
   const target = input.resize.mode === "cover" && input.resize.shorterSide !== undefined
     ? { width: input.resize.shorterSide, height: input.resize.shorterSide }
     : input;
@@ -82,21 +102,46 @@ async function readHeader(bytes: Uint8Array, format: ImageFormat, maxPixels: num
   return metadata;
 }
 
-/** Adds the manifest's resize step; only cover + shorterSide leaves a raster larger than the model input. */
+/** Adds the manifest's resize step with a libvips kernel; only cover + shorterSide leaves a raster larger than the model input. */
 function resized(pipeline: Sharp, input: ModelInput): Sharp {
   const { width, height, resize } = input;
+  // An exact convention's image over exactResizeMaxPixels comes here too: libvips' linear kernel stands in for it.
+  const kernel = resize.kernel ?? "linear";
   switch (resize.mode) {
     case "fill":
-      return pipeline.resize(width, height, { fit: "fill", kernel: resize.kernel });
+      return pipeline.resize(width, height, { fit: "fill", kernel });
     case "contain":
-      return pipeline.resize(width, height, { fit: "contain", kernel: resize.kernel, background: resize.background });
+      return pipeline.resize(width, height, { fit: "contain", kernel, background: resize.background });
     case "cover":
       if (resize.shorterSide === undefined) {
-        return pipeline.resize(width, height, { fit: "cover", position: "centre", kernel: resize.kernel });
+        return pipeline.resize(width, height, { fit: "cover", position: "centre", kernel });
       }
       // Shorter side to `shorterSide`; the centre crop is taken while writing the tensor.
-      return pipeline.resize(resize.shorterSide, resize.shorterSide, { fit: "outside", kernel: resize.kernel });
+      return pipeline.resize(resize.shorterSide, resize.shorterSide, { fit: "outside", kernel });
   }
+}
+
+/** Resizes a full-resolution raster with an exact convention and writes it into the tensor slot. */
+function exactResizeInto(
+  { data, info }: { data: Buffer; info: OutputInfo },
+  convention: ExactConvention,
+  input: ModelInput,
+  target: Float32Array,
+  offset: number,
+): void {
+  if (info.channels !== 3) throw new Error(`decoder produced ${info.channels} channels, expected 3`);
+  const plan = resizePlan(info.width, info.height, input);
+  const { window } = plan;
+  const values = new Float32Array(window.width * window.height * 3);
+  exactResizes[convention]({ pixels: data, width: info.width, height: info.height }, plan, values);
+  const background = input.resize.mode === "contain" ? input.resize.background : ([0, 0, 0] as const);
+  writeResizedTensor(
+    values,
+    { width: window.width, height: window.height, left: plan.placeLeft, top: plan.placeTop, background },
+    input,
+    target,
+    offset,
+  );
 }
 
 /**
@@ -115,16 +160,24 @@ export async function preprocessInto(
   if (!format) throw new ClientError("UNSUPPORTED_MEDIA_TYPE", `unsupported image format; accepted: ${acceptedList}`);
   const { maxPixels } = options;
   const metadata = await readHeader(bytes, format, maxPixels);
-  await options.beforeDecode?.(decodeCost(metadata.width, metadata.height, format, input));
+  const { exactResizeMaxPixels } = options;
+  await options.beforeDecode?.(decodeCost(metadata.width, metadata.height, format, input, exactResizeMaxPixels));
 
   const decoder = sharp(bytes, { failOn: "error", limitInputPixels: maxPixels, autoOrient: true, sequentialRead: true })
     .flatten({ background: input.alphaBackground })
     .toColourspace("srgb");
+  const oriented = metadata.autoOrient ?? { width: metadata.width, height: metadata.height };
+  const decoded = { width: oriented.width, height: oriented.height, format };
+  const exact = exactConventionFor(input, metadata.width * metadata.height, exactResizeMaxPixels);
   let raster: { data: Buffer; info: OutputInfo };
   try {
-    raster = await resized(decoder, input).raw().toBuffer({ resolveWithObject: true });
+    raster = await (exact ? decoder : resized(decoder, input)).raw().toBuffer({ resolveWithObject: true });
   } catch (error) {
     throw decodeFailure(error, format, maxPixels);
+  }
+  if (exact) {
+    exactResizeInto(raster, exact, input, target, offset);
+    return decoded;
   }
   const { data, info } = raster;
   if (info.channels !== 3 || info.width < input.width || info.height < input.height) {
@@ -141,6 +194,5 @@ export async function preprocessInto(
     target,
     offset,
   );
-  const oriented = metadata.autoOrient ?? { width: metadata.width, height: metadata.height };
-  return { width: oriented.width, height: oriented.height, format };
+  return decoded;
 }

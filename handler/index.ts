@@ -17,6 +17,7 @@ try {
     maxPixels: config.maxImagePixels,
     maxRequestPixels: config.maxRequestPixels,
     decodeConcurrency: config.maxConcurrentDecodes,
+    ...(config.exactResizeMaxPixels !== undefined && { exactResizeMaxPixels: config.exactResizeMaxPixels }),
     warmup: true,
   });
 } catch (error) {
@@ -30,6 +31,7 @@ telemetry.logger.info("initialised", {
   memoryMb: config.memoryMb,
   decodeConcurrency: config.maxConcurrentDecodes,
   maxRequestPixels: config.maxRequestPixels,
+  resize: { convention: classifier.manifest.input.resize.convention, exactResizeMaxPixels: config.exactResizeMaxPixels ?? null },
   initMs: Math.round(performance.now() - initStartedAt),
 });
 

@@ -1,6 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { basename, join } from "node:path";
 import { z } from "zod";
+import { FAST_CONVENTION, resizeConventions } from "./resize/conventions.js";
 
 export const MANIFEST_FILE = "model.json";
 
@@ -21,7 +22,9 @@ export const resizeKernels = ["nearest", "linear", "cubic", "mitchell", "lanczos
 
 const rgbColor = z.tuple([z.int().min(0).max(255), z.int().min(0).max(255), z.int().min(0).max(255)]);
 const channelTriple = z.tuple([z.number(), z.number(), z.number()]);
-const kernel = z.enum(resizeKernels).default("linear");
+/** libvips' kernel; only for the "libvips" convention, where it defaults to "linear". */
+const kernel = z.enum(resizeKernels).optional();
+const convention = z.enum(resizeConventions).default(FAST_CONVENTION);
 
 /** A file name inside the model folder: no directories, so a manifest cannot point outside its folder. */
 const fileInModelDir = z
@@ -32,9 +35,9 @@ const fileInModelDir = z
   });
 
 const resizeSchema = z.discriminatedUnion("mode", [
-  z.strictObject({ mode: z.literal("fill"), kernel }),
-  z.strictObject({ mode: z.literal("cover"), kernel, shorterSide: z.int().positive().max(16384).optional() }),
-  z.strictObject({ mode: z.literal("contain"), kernel, background: rgbColor.default([0, 0, 0]) }),
+  z.strictObject({ mode: z.literal("fill"), convention, kernel }),
+  z.strictObject({ mode: z.literal("cover"), convention, kernel, shorterSide: z.int().positive().max(16384).optional() }),
+  z.strictObject({ mode: z.literal("contain"), convention, kernel, background: rgbColor.default([0, 0, 0]) }),
 ]);
 
 const inputSchema = z
@@ -52,6 +55,13 @@ const inputSchema = z
     alphaBackground: rgbColor.default([255, 255, 255]),
   })
   .superRefine((input, ctx) => {
+    if (input.resize.convention !== FAST_CONVENTION && input.resize.kernel !== undefined) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["resize", "kernel"],
+        message: `applies only to convention "${FAST_CONVENTION}"; "${input.resize.convention}" has its reference's own kernel`,
+      });
+    }
     if (input.resize.mode === "cover" && input.resize.shorterSide !== undefined) {
       const needed = Math.max(input.width, input.height);
       if (input.resize.shorterSide < needed) {
@@ -112,10 +122,17 @@ function describeIssue(issue: z.core.$ZodIssue): { field: string; message: strin
   return { field: fieldPath(issue.path), message: issue.message };
 }
 
+/** The libvips convention's kernel defaults to "linear" (a manifest written before conventions means what it meant). */
+function withDefaultKernel(manifest: ManifestFile): ManifestFile {
+  const { resize } = manifest.input;
+  if (resize.convention !== FAST_CONVENTION || resize.kernel !== undefined) return manifest;
+  return { ...manifest, input: { ...manifest.input, resize: { ...resize, kernel: "linear" } } };
+}
+
 /** Validates parsed JSON; throws ManifestError naming the first bad field. Labels stay as written. */
 export function parseManifestFile(json: unknown): ManifestFile {
   const result = manifestFileSchema.safeParse(json);
-  if (result.success) return result.data;
+  if (result.success) return withDefaultKernel(result.data);
   const first = result.error.issues[0];
   if (!first) throw new ManifestError(`${MANIFEST_FILE}: invalid manifest`);
   const { field, message } = describeIssue(first);

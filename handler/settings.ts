@@ -11,6 +11,7 @@ export const FUNCTION_ENV = {
   maxBodyBytes: "MAX_BODY_BYTES",
   maxRequestPixels: "MAX_REQUEST_PIXELS",
   maxConcurrentDecodes: "MAX_CONCURRENT_DECODES",
+  exactResizeMaxPixels: "EXACT_RESIZE_MAX_PIXELS",
   s3MaxObjectBytes: "S3_MAX_OBJECT_BYTES",
   s3InputAllowlist: "S3_INPUT_ALLOWLIST",
   s3ExpectedBucketOwner: "S3_EXPECTED_BUCKET_OWNER",

@@ -77,3 +77,54 @@ export function writeImageTensor(source: RgbWindow, input: ModelInput, target: F
     }
   }
 }
+
+/** Where a resized window goes in the model input: its size and its top-left corner; the rest is `background`. */
+export interface PlacedWindow {
+  width: number;
+  height: number;
+  left: number;
+  top: number;
+  /** RGB colour of the model input's pixels outside the window (contain's margins). */
+  background: readonly [number, number, number];
+}
+
+/**
+ * Writes packed RGB values on the 0..255 scale (an exact resize's output, not necessarily integers) into `target` at
+ * `offset` in the manifest's layout, colour order and normalisation; pixels outside the window get the background.
+ */
+export function writeResizedTensor(
+  values: Float32Array,
+  placed: PlacedWindow,
+  input: ModelInput,
+  target: Float32Array,
+  offset: number,
+): void {
+  const { width, height } = input;
+  const plane = width * height;
+  if (offset < 0 || offset + 3 * plane > target.length) {
+    throw new RangeError(`tensor slot at ${offset} (+${3 * plane}) is outside a buffer of ${target.length}`);
+  }
+  if (placed.left < 0 || placed.top < 0 || placed.left + placed.width > width || placed.top + placed.height > height) {
+    throw new RangeError("resized window is outside the model input");
+  }
+  if (values.length < placed.width * placed.height * 3) throw new RangeError("resized window has too few values");
+  const from = input.colorOrder === "BGR" ? [2, 1, 0] : [0, 1, 2];
+  const nhwc = input.layout === "NHWC";
+  const covered = placed.width === width && placed.height === height;
+  for (let c = 0; c < 3; c++) {
+    const sourceChannel = from[c]!;
+    const factor = input.scale / input.std[c]!;
+    const shift = -input.mean[c]! / input.std[c]!;
+    const pixelStep = nhwc ? 3 : 1;
+    const channelStart = offset + (nhwc ? c : c * plane);
+    if (!covered) {
+      const fill = placed.background[sourceChannel]! * factor + shift;
+      for (let p = 0, at = channelStart; p < plane; p++, at += pixelStep) target[at] = fill;
+    }
+    for (let y = 0; y < placed.height; y++) {
+      let at = channelStart + ((placed.top + y) * width + placed.left) * pixelStep;
+      let value = y * placed.width * 3 + sourceChannel;
+      for (let x = 0; x < placed.width; x++, at += pixelStep, value += 3) target[at] = values[value]! * factor + shift;
+    }
+  }
+}

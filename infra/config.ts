@@ -91,6 +91,12 @@ const limitsSchema = z.strictObject({
   maxRequestPixels: positiveInt.optional(),
   /** MAX_CONCURRENT_DECODES: images decoding at once; the handler derives it from memoryMb when unset. */
   maxConcurrentDecodes: positiveInt.max(64).optional(),
+  /**
+   * EXACT_RESIZE_MAX_PIXELS: images over this many pixels take the fast libvips path (shrink-on-load) although the
+   * model's manifest names an exact resize convention; unset: every image follows the manifest. README: "Resize
+   * conventions" gives the measured score drift of the fast path.
+   */
+  exactResizeMaxPixels: positiveInt.optional(),
 });
 
 const backendSchema = z.strictObject({

@@ -32,6 +32,7 @@ export function functionEnvironment(
     [FUNCTION_ENV.topKDefault]: config.limits.topKDefault,
     [FUNCTION_ENV.maxRequestPixels]: config.limits.maxRequestPixels,
     [FUNCTION_ENV.maxConcurrentDecodes]: config.limits.maxConcurrentDecodes,
+    [FUNCTION_ENV.exactResizeMaxPixels]: config.limits.exactResizeMaxPixels,
   };
   const environment: Record<string, string> = {
     [FUNCTION_ENV.intraOpThreads]: String(config.threads ?? threadsForMemory(config.memoryMb)),

@@ -44,6 +44,7 @@ describe("loadConfig", () => {
       S3_MAX_OBJECT_BYTES: "5e6",
       MAX_REQUEST_PIXELS: "30e6",
       MAX_CONCURRENT_DECODES: "3",
+      EXACT_RESIZE_MAX_PIXELS: "2e6",
       AWS_LAMBDA_FUNCTION_MEMORY_SIZE: "4096",
       S3_INPUT_ALLOWLIST: "photos,data/in/",
       S3_EXPECTED_BUCKET_OWNER: "111122223333",
@@ -61,6 +62,7 @@ describe("loadConfig", () => {
       s3MaxObjectBytes: 5_000_000,
       maxRequestPixels: 30_000_000,
       maxConcurrentDecodes: 3,
+      exactResizeMaxPixels: 2_000_000,
       memoryMb: 4096,
       s3InputAllowlist: [
         { bucket: "photos", prefix: "" },
@@ -82,7 +84,7 @@ describe("loadConfig", () => {
     expect(decodesAt("10240")).toBe(7);
     // S3 input holds up to MAX_BATCH_IMAGES objects in memory: less room for decodes.
     expect(decodesAt("4096", { S3_INPUT_ALLOWLIST: "photos" })).toBe(3);
-    expect(decodesAt("1536")).toBe(2);
+    expect(decodesAt("1536")).toBe(1);
     expect(decodesAt("1536", { S3_INPUT_ALLOWLIST: "photos" })).toBe(1);
     // Smaller images leave room for more at once.
     expect(decodesAt("2048", { MAX_IMAGE_PIXELS: "4e6" })).toBe(2);
@@ -119,6 +121,7 @@ describe("loadConfig", () => {
 
   it("names every variable it reads once, in settings.ts", () => {
     expect(Object.values(FUNCTION_ENV).sort()).toEqual([
+      "EXACT_RESIZE_MAX_PIXELS",
       "MAX_BATCH_IMAGES",
       "MAX_BODY_BYTES",
       "MAX_CONCURRENT_DECODES",

@@ -202,11 +202,11 @@ describe("function environment", () => {
   });
 
   it("refuses a memoryMb too small for the worst request its limits allow, and accepts it with lower limits", () => {
-    expect(() => parseStageConfig({ ...minimal, memoryMb: 512 }, "t")).toThrow(/memoryMb: must be at least 858 for these limits/);
+    expect(() => parseStageConfig({ ...minimal, memoryMb: 512 }, "t")).toThrow(/memoryMb: must be at least 1176 for these limits/);
     expect(() => parseStageConfig({ ...minimal, memoryMb: 1024, s3InputAllowlist: [{ bucket: "photos", prefix: "in/" }] }, "t")).toThrow(
-      /memoryMb: must be at least 1392 .* from S3/,
+      /memoryMb: must be at least 1710 .* from S3/,
     );
-    expect(() => parseStageConfig({ ...minimal, memoryMb: 2048, limits: { maxConcurrentDecodes: 8 } }, "t")).toThrow(/memoryMb: must be at least 3084/);
+    expect(() => parseStageConfig({ ...minimal, memoryMb: 2048, limits: { maxConcurrentDecodes: 8 } }, "t")).toThrow(/memoryMb: must be at least 5627/);
     expect(parseStageConfig({ ...minimal, memoryMb: 768, limits: { maxImagePixels: 12_000_000, maxBodyBytes: 4_000_000 } }, "t").memoryMb).toBe(768);
   });
 });

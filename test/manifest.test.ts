@@ -48,10 +48,10 @@ async function dirWith(files: Record<string, string>): Promise<string> {
 }
 
 describe("parseManifestFile", () => {
-  it("accepts the default model's manifest as written", () => {
+  it("reads a manifest written before resize conventions as it always did: libvips, linear kernel", () => {
     const parsed = parseManifestFile(validManifest());
     expect(parsed.input.layout).toBe("NHWC");
-    expect(parsed.input.resize).toEqual({ mode: "fill", kernel: "linear" });
+    expect(parsed.input.resize).toEqual({ mode: "fill", convention: "libvips", kernel: "linear" });
     expect(parsed.labels).toHaveLength(5);
   });
 
@@ -65,7 +65,7 @@ describe("parseManifestFile", () => {
     expect(parsed.input.colorOrder).toBe("RGB");
     expect(parsed.input.mean).toEqual([0, 0, 0]);
     expect(parsed.input.std).toEqual([1, 1, 1]);
-    expect(parsed.input.resize).toEqual({ mode: "contain", kernel: "linear", background: [0, 0, 0] });
+    expect(parsed.input.resize).toEqual({ mode: "contain", convention: "libvips", kernel: "linear", background: [0, 0, 0] });
     expect(parsed.input.alphaBackground).toEqual([255, 255, 255]);
   });
 
@@ -82,8 +82,27 @@ describe("parseManifestFile", () => {
     });
     manifest.output.kind = "probabilities";
     const parsed = parseManifestFile(manifest);
-    expect(parsed.input.resize).toEqual({ mode: "cover", shorterSide: 256, kernel: "cubic" });
+    expect(parsed.input.resize).toEqual({ mode: "cover", convention: "libvips", shorterSide: 256, kernel: "cubic" });
     expect(parsed.output.kind).toBe("probabilities");
+  });
+
+  it("accepts an exact resize convention by name, with no libvips kernel", () => {
+    const manifest = validManifest() as Record<string, any>;
+    manifest.input.resize = { mode: "fill", convention: "tensorflow-bilinear-align-corners" };
+    expect(parseManifestFile(manifest).input.resize).toEqual({ mode: "fill", convention: "tensorflow-bilinear-align-corners" });
+  });
+
+  it("refuses a libvips kernel beside an exact convention, and an unknown convention", () => {
+    const withKernel = failure((m) => {
+      (m.input as any).resize = { mode: "fill", convention: "tensorflow-bilinear", kernel: "linear" };
+    });
+    expect(withKernel.field).toBe("input.resize.kernel");
+    expect(withKernel.message).toMatch(/applies only to convention "libvips"/);
+    const unknown = failure((m) => {
+      (m.input as any).resize = { mode: "fill", convention: "bilinear" };
+    });
+    expect(unknown.field).toBe("input.resize.convention");
+    expect(unknown.message).toMatch(/"tensorflow-bilinear-align-corners"/);
   });
 
   it("names a bad layout", () => {

@@ -8,7 +8,7 @@ import { RequestPixelBudget } from "../handler/pixel-budget.js";
 import { gifClaiming } from "./support/crafted-images.js";
 import { collect, spawnScript } from "./support/processes.js";
 
-const input = { width: 224, height: 224, resize: { mode: "fill", kernel: "linear" } } as Parameters<typeof decodeCost>[3];
+const input = { width: 224, height: 224, resize: { mode: "fill", convention: "libvips", kernel: "linear" } } as Parameters<typeof decodeCost>[3];
 const solid = (width: number, height: number) => sharp({ create: { width, height, channels: 3, background: { r: 90, g: 120, b: 30 } } });
 
 describe("decode cost", () => {
@@ -19,9 +19,16 @@ describe("decode cost", () => {
     expect(decodeCost(4000, 3000, "jpeg", input)).toBe(750_000);
     expect(decodeCost(8000, 6000, "jpeg", input)).toBe(750_000);
     expect(decodeCost(640, 480, "jpeg", input)).toBe(307_200);
-    const ImageNet = { width: 224, height: 224, resize: { mode: "cover", kernel: "linear", shorterSide: 256 } } as typeof input;
+    const ImageNet = { width: 224, height: 224, resize: { mode: "cover", convention: "libvips", kernel: "linear", shorterSide: 256 } } as typeof input;
     expect(decodeCost(1800, 1800, "jpeg", input)).toBe(202_500);
     expect(decodeCost(1800, 1800, "jpeg", ImageNet)).toBe(810_000);
+  });
+
+  it("is every pixel under an exact resize convention, unless the image is over exactResizeMaxPixels", () => {
+    const exact = { ...input, resize: { mode: "fill", convention: "tensorflow-bilinear-align-corners" } } as typeof input;
+    expect(decodeCost(4000, 3000, "jpeg", exact)).toBe(12_000_000);
+    expect(decodeCost(4000, 3000, "jpeg", exact, 12_000_000)).toBe(12_000_000);
+    expect(decodeCost(4000, 3000, "jpeg", exact, 11_999_999)).toBe(750_000);
   });
 });
 
@@ -55,8 +62,8 @@ describe("the memory model", () => {
         }
       }
     }
-    expect(decodePeakMb(40_000_000)).toBeCloseTo(190.7, 1);
-    expect(minimumMemoryMb(limits)).toBe(858);
+    expect(decodePeakMb(40_000_000)).toBeCloseTo(381.5, 1);
+    expect(minimumMemoryMb(limits)).toBe(1176);
   });
 });
 
@@ -75,11 +82,29 @@ describe("a classifier with a pixel budget and one decode at a time", () => {
     expect(!refused.ok && refused.error.message).toMatch(/2000000 pixels and 1000000 of the request's 5000000 are left .*MAX_REQUEST_PIXELS/);
   });
 
-  it("counts a large JPEG by what it decodes to, a PNG of the same size by all its pixels", async () => {
+  it("counts a large JPEG by all its pixels under the default model's exact resize, like a PNG of the same size", async () => {
     const jpeg = await solid(4000, 3000).jpeg().toBuffer();
     const png = await solid(4000, 3000).png().toBuffer();
     const { results } = await classifier.classify([jpeg, png], 1);
-    expect(results.map((result) => (result.ok ? "OK" : result.error.code))).toEqual(["OK", "TOO_MANY_PIXELS"]);
+    expect(results.map((result) => (result.ok ? "OK" : result.error.code))).toEqual(["TOO_MANY_PIXELS", "TOO_MANY_PIXELS"]);
+  });
+
+  it("counts a large JPEG by what it decodes to when it is over exactResizeMaxPixels and takes the fast path", async () => {
+    const fastAbove2Mp = await Classifier.load(loadConfig({}).modelDir, {
+      threads: 1,
+      warmup: false,
+      maxRequestPixels: 5_000_000,
+      decodeConcurrency: 1,
+      exactResizeMaxPixels: 2_000_000,
+    });
+    try {
+      const jpeg = await solid(4000, 3000).jpeg().toBuffer();
+      const png = await solid(4000, 3000).png().toBuffer();
+      const { results } = await fastAbove2Mp.classify([jpeg, png], 1);
+      expect(results.map((result) => (result.ok ? "OK" : result.error.code))).toEqual(["OK", "TOO_MANY_PIXELS"]);
+    } finally {
+      await fastAbove2Mp.dispose();
+    }
   });
 
   it("answers the same images the same way however often it is asked (the budget is per call)", async () => {

@@ -23,7 +23,7 @@ export function defaultManifest(packageVersion: string, modelPath: string, sha25
       width: 224,
       height: 224,
       colorOrder: "RGB",
-      resize: { mode: "fill", kernel: "linear" },
+      resize: { mode: "fill", convention: "tensorflow-bilinear-align-corners" },
       scale: 1 / 255,
       mean: [0, 0, 0],
       std: [1, 1, 1],
