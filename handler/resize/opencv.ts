@@ -170,6 +170,10 @@ function areaFast(source: RgbImage, window: PixelWindow, out: Float32Array, scal
 
 interface AreaTables {
   readonly columns: AreaAxis;
+  /** columns.source in bytes of a row. */
+  readonly columnOffsets: Int32Array;
+  /** Where each window column's terms start in `columns` (one more entry than columns). */
+  readonly columnStarts: Int32Array;
   readonly rows: AreaAxis;
   /** Where each window row's terms start in `rows` (one more entry than rows). */
   readonly rowStarts: Int32Array;
@@ -177,39 +181,53 @@ interface AreaTables {
 
 const areaCache = new BoundedCache<AreaTables>(16);
 
+/** The index of each target's first term (the terms come grouped by target, in order), plus the end. */
+function termStarts(axis: AreaAxis, targets: number): Int32Array {
+  const starts = new Int32Array(targets + 1).fill(axis.target.length);
+  for (let k = axis.target.length - 1; k >= 0; k--) starts[axis.target[k]!] = k;
+  return starts;
+}
+
 /**
- * ResizeArea_Invoker<uchar, float>: per source row, a float32 buffer of weighted sums over the column terms (in table
- * order), then the output row's float32 sum of row weight x buffer, rounded by saturate_cast (cvRound).
+ * ResizeArea_Invoker<uchar, float>: per source row, a float32 weighted sum over each output column's terms (in table
+ * order), then per output row the float32 sum of row weight x that, rounded by saturate_cast (cvRound). The column
+ * sums are kept in locals rather than OpenCV's row buffer; the float32 operations and their order are the same.
  */
 function area(source: RgbImage, plan: ResizePlan, out: Float32Array): void {
   const { window } = plan;
   const tables = areaCache.get(windowKey("area", source, plan), () => {
+    const columns = areaAxis(source.width, plan.resizedWidth, window.left, window.width);
     const rows = areaAxis(source.height, plan.resizedHeight, window.top, window.height);
-    const rowStarts = new Int32Array(window.height + 1).fill(rows.target.length);
-    for (let k = rows.target.length - 1; k >= 0; k--) rowStarts[rows.target[k]!] = k;
-    return { columns: areaAxis(source.width, plan.resizedWidth, window.left, window.width), rows, rowStarts };
+    const columnOffsets = columns.source.map((index) => index * CHANNELS);
+    return { columns, columnOffsets, columnStarts: termStarts(columns, window.width), rows, rowStarts: termStarts(rows, window.height) };
   });
-  const { columns, rows, rowStarts } = tables;
+  const { columns, columnStarts, rows, rowStarts } = tables;
+  const columnOffsets = tables.columnOffsets;
+  const columnWeights = columns.weight;
   const pixels = source.pixels;
   const rowLength = window.width * CHANNELS;
-  const buffer = new Float32Array(rowLength);
   const sum = new Float32Array(rowLength);
-  const terms = columns.target.length;
   for (let y = 0; y < window.height; y++) {
     sum.fill(0);
     for (let k = rowStarts[y]!; k < rowStarts[y + 1]!; k++) {
       const rowStart = rows.source[k]! * source.width * CHANNELS;
       const rowWeight = rows.weight[k]!;
-      buffer.fill(0);
-      for (let t = 0; t < terms; t++) {
-        const o = columns.target[t]! * CHANNELS;
-        const s = rowStart + columns.source[t]! * CHANNELS;
-        const weight = columns.weight[t]!;
-        buffer[o] = buffer[o]! + Math.fround(pixels[s]! * weight);
-        buffer[o + 1] = buffer[o + 1]! + Math.fround(pixels[s + 1]! * weight);
-        buffer[o + 2] = buffer[o + 2]! + Math.fround(pixels[s + 2]! * weight);
+      let t = 0;
+      for (let x = 0, o = 0; x < window.width; x++, o += CHANNELS) {
+        let red = 0;
+        let green = 0;
+        let blue = 0;
+        for (const end = columnStarts[x + 1]!; t < end; t++) {
+          const s = rowStart + columnOffsets[t]!;
+          const weight = columnWeights[t]!;
+          red = Math.fround(red + Math.fround(pixels[s]! * weight));
+          green = Math.fround(green + Math.fround(pixels[s + 1]! * weight));
+          blue = Math.fround(blue + Math.fround(pixels[s + 2]! * weight));
+        }
+        sum[o] = sum[o]! + Math.fround(rowWeight * red);
+        sum[o + 1] = sum[o + 1]! + Math.fround(rowWeight * green);
+        sum[o + 2] = sum[o + 2]! + Math.fround(rowWeight * blue);
       }
-      for (let i = 0; i < rowLength; i++) sum[i] = sum[i]! + Math.fround(rowWeight * buffer[i]!);
     }
     const base = y * rowLength;
     for (let i = 0; i < rowLength; i++) out[base + i] = Math.min(255, Math.max(0, roundHalfToEven(sum[i]!)));
