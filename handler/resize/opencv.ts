@@ -170,7 +170,7 @@ function areaFast(source: RgbImage, window: PixelWindow, out: Float32Array, scal
 
 interface AreaTables {
   readonly columns: AreaAxis;
-  /** columns.source in bytes of a row. */
+  /** columns.source times the channel count: byte offsets within a source row. */
   readonly columnOffsets: Int32Array;
   /** Where each window column's terms start in `columns` (one more entry than columns). */
   readonly columnStarts: Int32Array;
