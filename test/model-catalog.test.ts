@@ -30,7 +30,9 @@ describe("model zoo catalog", () => {
       expect(entry.manifest.input, `input.${key}`).toHaveProperty(key);
     }
     expect(manifest.input).toMatchObject({ width: 224, height: 224, colorOrder: "RGB" });
-    expect(manifest.input.resize).toEqual({ mode: "cover", shorterSide: 256, kernel: "linear" });
+    // Each zoo model's own preprocessing: torchvision on PIL images, or cv2 for EfficientNet-Lite4.
+    const convention = entry.name === "efficientnet-lite4-11" ? "opencv-linear" : "pillow-bilinear";
+    expect(manifest.input.resize).toEqual({ mode: "cover", shorterSide: 256, convention });
   });
 
   it("uses ImageNet mean/std on a 0..1 scale for the NCHW models and (x-127)/128 for EfficientNet-Lite4", () => {

@@ -1,3 +1,5 @@
+import { opencvArea, opencvLinear } from "./opencv.js";
+import { pillowBicubic, pillowBilinear } from "./pillow.js";
 import { tensorflowBilinear, tensorflowNearest } from "./tensorflow.js";
 import type { ExactResize } from "./types.js";
 
@@ -12,6 +14,10 @@ export const exactResizes = {
   "tensorflow-nearest": tensorflowNearest({ alignCorners: false, halfPixelCenters: false }),
   "tensorflow-nearest-align-corners": tensorflowNearest({ alignCorners: true, halfPixelCenters: false }),
   "tensorflow-nearest-half-pixel": tensorflowNearest({ alignCorners: false, halfPixelCenters: true }),
+  "pillow-bilinear": pillowBilinear,
+  "pillow-bicubic": pillowBicubic,
+  "opencv-linear": opencvLinear,
+  "opencv-area": opencvArea,
 } as const satisfies Record<string, ExactResize>;
 
 export type ExactConvention = keyof typeof exactResizes;

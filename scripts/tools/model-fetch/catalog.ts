@@ -52,7 +52,8 @@ const IMAGENET_NCHW: Omit<CatalogManifest["input"], "name"> = {
   width: 224,
   height: 224,
   colorOrder: "RGB",
-  resize: { mode: "cover", shorterSide: 256, kernel: "linear" },
+  // The zoo's README preprocesses these with torchvision on PIL images: Resize(256), CenterCrop(224).
+  resize: { mode: "cover", shorterSide: 256, convention: "pillow-bilinear" },
   scale: 1 / 255,
   mean: [0.485, 0.456, 0.406],
   std: [0.229, 0.224, 0.225],
@@ -176,14 +177,15 @@ export const catalog: readonly CatalogEntry[] = [
       version: "opset11",
       description: "EfficientNet-Lite4 ImageNet classifier (top-1 ~80.4%, TensorFlow export) from the ONNX Model Zoo",
       // The zoo README: resize keeping aspect ratio so the shorter side is 224 / 0.875 = 256, centre-crop 224,
-      // then (pixel - 127) / 128 per channel, RGB, batch of 1 baked in.
+      // then (pixel - 127) / 128 per channel, RGB, batch of 1 baked in. Its resize is cv2.INTER_LINEAR; its crop floors
+      // the offsets where torchvision's (ours) rounds half to even, so a crop may sit one pixel apart.
       input: {
         name: "images:0",
         layout: "NHWC",
         width: 224,
         height: 224,
         colorOrder: "RGB",
-        resize: { mode: "cover", shorterSide: 256, kernel: "linear" },
+        resize: { mode: "cover", shorterSide: 256, convention: "opencv-linear" },
         scale: 1,
         mean: [127, 127, 127],
         std: [128, 128, 128],
