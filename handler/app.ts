@@ -5,6 +5,7 @@ import type { Config } from "./config.js";
 import { errorBody, isClientError } from "./errors.js";
 import { resolveInlineSource, type ResolveImageSource } from "./image-sources.js";
 import { createHealthRoute, createModelRoute } from "./info-routes.js";
+import { createOpenApiRoute } from "./openapi/route.js";
 import { bodySize, type HttpRequest, requestFromEvent } from "./request.js";
 import { errorResponse, type HttpResponse, roundMs } from "./response.js";
 import { handlerFor, methodsAt, type RouteTable } from "./routes.js";
@@ -36,6 +37,7 @@ export function createHandler(dependencies: HandlerDependencies): FunctionUrlHan
     "/classify": { POST: classify },
     "/health": { GET: createHealthRoute(classifier, initializationType) },
     "/model": { GET: createModelRoute(classifier) },
+    "/openapi.json": { GET: createOpenApiRoute({ manifest: classifier.manifest, config }) },
   };
   let invocations = 0;
 

@@ -1,5 +1,6 @@
 import pLimit from "p-limit";
 import type { Classifier, ImageResult, Prediction } from "./classifier.js";
+import type { BatchItem, ModelIdentity, Prediction as PredictionBody } from "./contract/classify-response.js";
 import type { Config } from "./config.js";
 import { assertTimeFor, ImageCostEstimate } from "./deadline.js";
 import { type ClientError, isClientError } from "./errors.js";
@@ -9,7 +10,7 @@ import type { HttpRequest } from "./request.js";
 import { type HttpResponse, type PhaseTimings, rawJsonResponse, roundMs, serverTiming } from "./response.js";
 import type { RouteInput } from "./routes.js";
 import type { RouteMeasurements } from "./telemetry.js";
-import { parseTopK } from "./top-k.js";
+import { defaultTopK, parseTopK } from "./top-k.js";
 
 export interface ClassifyRouteDependencies {
   classifier: Classifier;
@@ -52,15 +53,16 @@ async function resolveEach(sources: readonly ImageSource[], resolveSource: Resol
 export function createClassifyRoute({ classifier, config, resolveSource }: ClassifyRouteDependencies) {
   const { manifest } = classifier;
   const labelCount = manifest.labels.length;
-  const defaultTopK = Math.min(config.topKDefault, labelCount);
+  const topKFallback = defaultTopK(config.topKDefault, labelCount);
   const limits = { maxBodyBytes: config.maxBodyBytes, maxBatchImages: config.maxBatchImages };
   // The model part of every answer never changes: serialise it once.
-  const bodyPrefix = `{"model":${JSON.stringify({ name: manifest.name, version: manifest.version })},`;
+  const model: ModelIdentity = { name: manifest.name, version: manifest.version };
+  const bodyPrefix = `{"model":${JSON.stringify(model)},`;
   const imageCost = new ImageCostEstimate();
 
   /** Client input is checked here, at the edge: top_k first, then the body. */
   async function parseRequest(request: HttpRequest): Promise<ClassifyRequest> {
-    const topK = parseTopK(request.query.top_k, labelCount, defaultTopK);
+    const topK = parseTopK(request.query.top_k, labelCount, topKFallback);
     return { topK, ...(await readImageSources(request, limits)) };
   }
 
@@ -108,15 +110,15 @@ function singlePayload(results: readonly ImageResult[]): string {
   const [only] = results;
   if (!only) throw new Error("a single-image request produced no result");
   if (!only.ok) throw only.error;
-  return `"predictions":${JSON.stringify(only.predictions)}`;
+  return `"predictions":${JSON.stringify(only.predictions satisfies PredictionBody[])}`;
 }
 
 /** `"results":[...]` of a batch: each image's predictions or its own error. */
 function batchPayload(results: readonly ImageResult[]): string {
   const items = results.map((result) =>
     result.ok
-      ? `{"predictions":${JSON.stringify(result.predictions)}}`
-      : JSON.stringify({ error: { code: result.error.code, message: result.error.message } }),
+      ? `{"predictions":${JSON.stringify(result.predictions satisfies PredictionBody[])}}`
+      : JSON.stringify({ error: { code: result.error.code, message: result.error.message } } satisfies BatchItem),
   );
   return `"results":[${items.join(",")}]`;
 }

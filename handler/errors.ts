@@ -1,3 +1,5 @@
+import type { ErrorDetail } from "./contract/error-body.js";
+
 /**
  * Every error code the service can answer with, and its HTTP status.
  * This table is the only place that decides a status code.
@@ -69,7 +71,7 @@ export class ClientError extends Error {
 export const isClientError = (error: unknown): error is ClientError => error instanceof ClientError;
 
 /** The JSON body of an error: a client error as it is, anything else as an opaque internal error. */
-export function errorBody(error: unknown): { code: ErrorCode; message: string } {
+export function errorBody(error: unknown): ErrorDetail {
   if (isClientError(error)) return { code: error.code, message: error.message };
   return { code: "INTERNAL_ERROR", message: "internal error" };
 }

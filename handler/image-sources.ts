@@ -1,5 +1,5 @@
-import { z } from "zod";
 import { decodeBase64Strict } from "./base64.js";
+import { imageJsonRequestSchema } from "./contract/classify-request.js";
 import { ClientError } from "./errors.js";
 import { readMultipartFiles } from "./multipart.js";
 import { type HttpRequest, readBodyBytes, readBodyText } from "./request.js";
@@ -9,8 +9,9 @@ import { parseS3Refs, type S3ObjectRef } from "./s3-source.js";
  * Where one image of a request comes from. Parsing a request only lists sources; resolving a source to bytes happens
  * per image, so one unreadable image fails only its own result in a batch.
  *
- * Seam for other sources (e.g. `{"s3": {"bucket", "key"}}`): add a variant here, accept it in `imageReference`
- * below, and resolve it in a `ResolveImageSource` passed to `createHandler`.
+ * Seam for other sources (e.g. `{"s3": {"bucket", "key"}}`): add a variant here, accept it in a schema of
+ * contract/classify-request.ts (so the OpenAPI document shows it), and resolve it in a `ResolveImageSource` passed to
+ * `createHandler`.
  */
 export type ImageSource =
   | { kind: "bytes"; bytes: Uint8Array; declaredType?: string }
@@ -34,18 +35,6 @@ export interface SourceLimits {
 export const ACCEPTED_CONTENT_TYPES = "image/*, application/octet-stream, multipart/form-data or application/json";
 
 const DATA_URL = /^data:([^;,]*)(?:;[^,]*)?;base64,/i;
-
-/** A JSON image reference: base64 (optionally as a `data:` URL). */
-const imageReference = z.string({ error: "each image must be a base64 string" });
-
-const classifyJsonSchema = z
-  .strictObject({
-    image: imageReference.optional(),
-    images: z.array(imageReference, { error: '"images" must be an array' }).min(1, '"images" must not be empty').optional(),
-  })
-  .refine((body) => (body.image === undefined) !== (body.images === undefined), {
-    message: 'give exactly one of "image" or "images"',
-  });
 
 const isSvg = (mediaType: string) => mediaType === "image/svg+xml";
 
@@ -100,7 +89,7 @@ function fromJson(request: HttpRequest, limits: SourceLimits): ImageSourceList {
   if (Array.isArray(images) && images.length > limits.maxBatchImages) {
     throw new ClientError("TOO_MANY_IMAGES", `${images.length} images; at most ${limits.maxBatchImages} per request`);
   }
-  const parsed = classifyJsonSchema.safeParse(json);
+  const parsed = imageJsonRequestSchema.safeParse(json);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) =>
       issue.path.length ? `${issue.path.join(".")}: ${issue.message}` : issue.message,
@@ -111,7 +100,10 @@ function fromJson(request: HttpRequest, limits: SourceLimits): ImageSourceList {
   return { sources: parsed.data.images!.map((data) => ({ kind: "base64", data })), batch: true };
 }
 
-/** `{"s3": {"bucket", "key"}}` or `{"s3": [ ... ]}`: objects the function reads itself (see s3-source.ts). */
+/**
+ * `{"s3": {"bucket", "key"}}` or `{"s3": [ ... ]}`: objects the function reads itself (see s3-source.ts). The field
+ * count is checked first so "s3 alone" gets its own message; the field itself is s3JsonRequestSchema's `s3`.
+ */
 function fromS3Json(json: object, limits: SourceLimits): ImageSourceList {
   if (Object.keys(json).length !== 1) {
     throw new ClientError("INVALID_REQUEST", 'invalid JSON request: give "s3" alone, without "image" or "images"');

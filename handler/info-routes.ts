@@ -1,11 +1,14 @@
 import type { Classifier } from "./classifier.js";
+import type { HealthResponse } from "./contract/info-responses.js";
 import { type HttpResponse, rawJsonResponse } from "./response.js";
 import type { RouteInput } from "./routes.js";
 
 /** GET /health: model identity, whether this invocation was the environment's first, and how it was initialised. */
 export function createHealthRoute(classifier: Classifier, initializationType: string) {
   const { name, version, sha256 } = classifier.manifest;
-  const prefix = `{"status":"ok","model":${JSON.stringify({ name, version, sha256 })},"initializationType":${JSON.stringify(initializationType)},"coldStart":`;
+  const model: HealthResponse["model"] = { name, version, sha256 };
+  // Serialised once; only coldStart (a boolean, HealthResponse["coldStart"]) changes per request.
+  const prefix = `{"status":"ok","model":${JSON.stringify(model)},"initializationType":${JSON.stringify(initializationType)},"coldStart":`;
   return ({ coldStart }: RouteInput): HttpResponse => rawJsonResponse(200, `${prefix}${coldStart}}`);
 }
 

@@ -86,21 +86,21 @@ export const manifestFileSchema = z.object({
   description: z.string().optional(),
   source: z.record(z.string(), z.unknown()),
   file: fileInModelDir,
-  sha256: z.string().regex(/^[0-9a-fA-F]{64}$/, "expected 64 hex characters").transform((s) => s.toLowerCase()),
+  sha256: z.string().regex(/^[0-9a-fA-F]{64}$/, "expected 64 hex characters").toLowerCase(),
   input: inputSchema,
   output: outputSchema,
   labels: z.union([z.array(z.string().min(1)).min(1), fileInModelDir]),
 });
+
+/** A validated manifest with its labels resolved to an array: what GET /model answers. */
+export const manifestSchema = manifestFileSchema.extend({ labels: z.array(z.string().min(1)).min(1) });
 
 export type ManifestFile = z.infer<typeof manifestFileSchema>;
 export type ModelInput = ManifestFile["input"];
 export type ResizeSpec = ModelInput["resize"];
 export type ResizeKernel = (typeof resizeKernels)[number];
 
-/** A validated manifest with its labels resolved to an array. */
-export interface Manifest extends Omit<ManifestFile, "labels"> {
-  labels: string[];
-}
+export type Manifest = z.infer<typeof manifestSchema>;
 
 function fieldPath(path: readonly PropertyKey[]): string {
   let text = "";

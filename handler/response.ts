@@ -1,13 +1,11 @@
 import type { APIGatewayProxyStructuredResultV2 } from "aws-lambda";
+import type { ErrorResponseBody } from "./contract/error-body.js";
+import type { Timings } from "./contract/classify-response.js";
 import { errorBody, isClientError } from "./errors.js";
 
 export type HttpResponse = APIGatewayProxyStructuredResultV2 & { statusCode: number; headers: Record<string, string>; body: string };
 
-export interface PhaseTimings {
-  decodeMs: number;
-  inferenceMs: number;
-  totalMs: number;
-}
+export type PhaseTimings = Timings;
 
 /** Every answer is JSON for one caller: never content-sniffed by a browser, never stored by a cache or proxy. */
 const JSON_HEADERS = {
@@ -27,8 +25,9 @@ export function jsonResponse(statusCode: number, value: unknown, headers?: Recor
 
 /** `{"error": {"code", "message"}, "requestId"}` with the status errors.ts gives the code; 500 for anything else. */
 export function errorResponse(error: unknown, requestId: string): HttpResponse {
-  if (!isClientError(error)) return jsonResponse(500, { error: errorBody(error), requestId });
-  return jsonResponse(error.status, { error: errorBody(error), requestId }, error.headers);
+  const body: ErrorResponseBody = { error: errorBody(error), requestId };
+  if (!isClientError(error)) return jsonResponse(500, body);
+  return jsonResponse(error.status, body, error.headers);
 }
 
 /** Milliseconds rounded to 0.01 (what clients and logs need; keeps bodies short). */

@@ -1,15 +1,11 @@
 import { GetObjectCommand, type S3Client } from "@aws-sdk/client-s3";
-import { z } from "zod";
+import { MAX_S3_REFS, type S3ObjectRef, s3FieldSchema } from "./contract/classify-request.js";
 import { ClientError } from "./errors.js";
 import { type AllowRule, allowingRule } from "./s3-allowlist.js";
 import { createS3Client } from "./s3-client.js";
 
 export { type AllowRule, parseAllowlist } from "./s3-allowlist.js";
-
-export interface S3ObjectRef {
-  bucket: string;
-  key: string;
-}
+export { MAX_S3_REFS, type S3ObjectRef };
 
 export interface S3SourceOptions {
   client: S3Client;
@@ -18,11 +14,6 @@ export interface S3SourceOptions {
   /** Account that must own the bucket when its entry names none (S3_EXPECTED_BUCKET_OWNER). */
   expectedBucketOwner?: string;
 }
-
-export const MAX_S3_REFS = 64;
-
-const refSchema = z.object({ bucket: z.string().min(3).max(63), key: z.string().min(1).max(1024) }).strict();
-const s3FieldSchema = z.union([refSchema, z.array(refSchema).min(1).max(MAX_S3_REFS)]);
 
 /** Same matching as an IAM resource `arn:aws:s3:::bucket/prefix*`, so the allowlist and the policy agree. */
 export function isAllowed(ref: S3ObjectRef, allowlist: readonly AllowRule[]): boolean {

@@ -1,5 +1,8 @@
 import { ClientError } from "./errors.js";
 
+/** top_k when the query has none: TOP_K_DEFAULT, capped at the label count. */
+export const defaultTopK = (topKDefault: number, labelCount: number): number => Math.min(topKDefault, labelCount);
+
 /**
  * The `top_k` query parameter: one integer from 1 to the number of labels. Repeated parameters reach the handler
  * comma-joined (`top_k=1&top_k=2` → "1,2") and are refused like any other non-integer.

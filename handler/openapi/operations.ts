@@ -1,0 +1,90 @@
+import { errorCodes } from "../contract/error-body.js";
+import type { ErrorCode } from "../errors.js";
+import { type ClassifyLimits, classifyRequestBody } from "./classify-request-body.js";
+import { ref } from "./components.js";
+import { errorResponseRefs } from "./error-responses.js";
+
+/** Codes answered for a path or method with no route, not by a route (see paths.ts). */
+export const ROUTING_CODES: readonly ErrorCode[] = ["NOT_FOUND", "METHOD_NOT_ALLOWED"];
+
+/** What any route can answer besides its own: a fault. */
+const ANY_ROUTE_CODES: readonly ErrorCode[] = ["INTERNAL_ERROR"];
+
+/** The classify route can answer every other code of errors.ts, so a new code is documented there by default. */
+const CLASSIFY_CODES = errorCodes.filter((code) => !ROUTING_CODES.includes(code));
+
+export interface OperationFacts extends ClassifyLimits {
+  labelCount: number;
+  /** top_k when the query has none (top-k.ts defaultTopK). */
+  defaultTopK: number;
+}
+
+export type Operation = Record<string, unknown>;
+
+/** Served path → lower-case method → operation. */
+export type ServedOperations = Record<string, Record<string, Operation>>;
+
+const jsonContent = (schema: object) => ({ "application/json": { schema } });
+
+const success = (description: string, schema: object, headers?: object) => ({
+  description,
+  ...(headers ? { headers } : {}),
+  content: jsonContent(schema),
+});
+
+function classifyOperation(operationId: string, facts: OperationFacts): Operation {
+  return {
+    operationId,
+    tags: ["classify"],
+    summary: "Classify one image or a batch",
+    parameters: [
+      {
+        name: "top_k",
+        in: "query",
+        required: false,
+        description: "How many labels to answer, best first: one integer (a repeated parameter is refused).",
+        schema: { type: "integer", minimum: 1, maximum: facts.labelCount, default: facts.defaultTopK },
+      },
+    ],
+    requestBody: classifyRequestBody(facts),
+    responses: {
+      "200": success("The predictions (one image) or the results in request order (a batch; each image may fail alone).", ref("ClassifyResponse"), {
+        "Server-Timing": {
+          description: "decode;dur=…, inference;dur=…, total;dur=… (the body's timings).",
+          required: true,
+          schema: { type: "string" },
+        },
+      }),
+      ...errorResponseRefs(CLASSIFY_CODES),
+    },
+  };
+}
+
+function getOperation(operationId: string, summary: string, description: string, schema: object): Operation {
+  return {
+    operationId,
+    tags: ["service"],
+    summary,
+    responses: { "200": success(description, schema), ...errorResponseRefs(ANY_ROUTE_CODES) },
+  };
+}
+
+/** Every route the handler serves (app.ts), with its requests and answers. */
+export function servedOperations(facts: OperationFacts): ServedOperations {
+  return {
+    "/classify": { post: classifyOperation("classify", facts) },
+    "/": { post: classifyOperation("classifyAtRoot", facts) },
+    "/health": {
+      get: getOperation("health", "Health and model identity", "The service is up; which model it serves.", ref("HealthResponse")),
+    },
+    "/model": {
+      get: getOperation("model", "The model's manifest", "The validated manifest, labels as an array.", ref("ModelManifest")),
+    },
+    "/openapi.json": {
+      get: getOperation("openApiDocument", "This document", "The OpenAPI 3.1 document of the API.", {
+        type: "object",
+        required: ["openapi", "info", "paths"],
+      }),
+    },
+  };
+}
