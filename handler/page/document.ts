@@ -14,7 +14,7 @@ export interface PageSettings {
 const escapes: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
 const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (character) => escapes[character]!);
 
-const megabytes = (bytes: number) => `${(bytes / 1e6).toFixed(1)} MB`;
+const megabytes = (bytes: number) => `${(bytes / 1e6).toFixed(bytes < 1e7 ? 2 : 1)} MB`;
 
 /** The HTML document: markup and settings only; the style and the script come in verbatim (their hashes are in the CSP). */
 export function pageDocument(settings: PageSettings, inline: { style: string; script: string }): string {
