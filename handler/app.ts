@@ -6,6 +6,8 @@ import { errorBody, isClientError } from "./errors.js";
 import { resolveInlineSource, type ResolveImageSource } from "./image-sources.js";
 import { createHealthRoute, createModelRoute } from "./info-routes.js";
 import { createOpenApiRoute } from "./openapi/route.js";
+import { wantsPage } from "./page/negotiation.js";
+import { createPageRoute } from "./page/page-route.js";
 import { bodySize, type HttpRequest, requestFromEvent } from "./request.js";
 import { errorResponse, type HttpResponse, roundMs } from "./response.js";
 import { handlerFor, methodsAt, type RouteTable } from "./routes.js";
@@ -39,6 +41,8 @@ export function createHandler(dependencies: HandlerDependencies): FunctionUrlHan
     "/model": { GET: createModelRoute(classifier) },
     "/openapi.json": { GET: createOpenApiRoute({ manifest: classifier.manifest, config }) },
   };
+  // Not in the route table: GET / is the page only for a browser; for an API client "/" stays POST-only (405).
+  const page = createPageRoute(classifier.manifest, config);
   let invocations = 0;
 
   return async (event, context) => {
@@ -55,7 +59,7 @@ export function createHandler(dependencies: HandlerDependencies): FunctionUrlHan
       request = requestFromEvent(event, invocationId);
       const methods = methodsAt(routes, request.path);
       if (methods) route = `${request.method} ${request.path}`;
-      const handle = handlerFor(methods, request);
+      const handle = wantsPage(request) ? page : handlerFor(methods, request);
       const remainingMs = typeof context?.getRemainingTimeInMillis === "function" ? () => context.getRemainingTimeInMillis() : undefined;
       response = await handle({
         request,

@@ -1,4 +1,5 @@
 import { execFile } from "node:child_process";
+import { createHash } from "node:crypto";
 import { cp, mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
@@ -121,6 +122,7 @@ describe("npm run build: the x64 task root", () => {
     const events = [
       postJpeg(jpeg),
       postJpeg(new TextEncoder().encode("not an image")),
+      functionUrlEvent({ method: "GET", path: "/", headers: { host: "abc123.lambda-url.eu-west-1.on.aws", accept: "text/html" } }),
     ];
     await writeFile(eventsFile, JSON.stringify(events));
 
@@ -155,7 +157,7 @@ describe("npm run build: the x64 task root", () => {
       expect(resolved["onnxruntime-node"]?.startsWith(`${taskRoot}/node_modules/`)).toBe(true);
       expect(resolved.sharp?.startsWith(`${taskRoot}/node_modules/`)).toBe(true);
 
-      const [classified, rejected] = responses;
+      const [classified, rejected, page] = responses;
       expect(classified?.statusCode, classified?.body).toBe(200);
       const body = JSON.parse(classified!.body) as { predictions: { label: string; score: number }[] };
       const modelLabels = (await shippedLabels(taskRoot)).sort();
@@ -169,6 +171,13 @@ describe("npm run build: the x64 task root", () => {
       expect(rejected?.statusCode).toBeGreaterThanOrEqual(400);
       expect(rejected?.statusCode).toBeLessThan(500);
       expect(JSON.parse(rejected!.body).error.code).toMatch(/^[A-Z_]+$/);
+
+      // The upload page is inside the bundle (no file beside it is read): HTML whose inline script the CSP allows.
+      expect(page?.statusCode).toBe(200);
+      expect(page?.headers?.["content-type"]).toBe("text/html; charset=utf-8");
+      const script = /<script>([\s\S]*?)<\/script>/.exec(page!.body)![1]!;
+      const scriptHash = createHash("sha256").update(script, "utf8").digest("base64");
+      expect(page?.headers?.["content-security-policy"]).toContain(`script-src 'sha256-${scriptHash}'`);
     } finally {
       await rm(join(eventsFile, ".."), { recursive: true, force: true });
     }
