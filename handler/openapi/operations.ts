@@ -69,11 +69,28 @@ function getOperation(operationId: string, summary: string, description: string,
   };
 }
 
+/** GET /: the upload page for a browser (handler/page); any other client is answered as a POST-only path. */
+function pageOperation(): Operation {
+  return {
+    operationId: "page",
+    tags: ["page"],
+    summary: "The upload page, for a browser",
+    description:
+      "Served when the Accept header names text/html and ranks it above application/json (a browser's navigation); " +
+      "any other client, wildcards included, gets 405 METHOD_NOT_ALLOWED with Allow: POST.",
+    parameters: [{ name: "Accept", in: "header", required: false, schema: { type: "string" } }],
+    responses: {
+      "200": { description: "The self-contained page (strict Content-Security-Policy).", content: { "text/html": { schema: { type: "string" } } } },
+      ...errorResponseRefs(["METHOD_NOT_ALLOWED", ...ANY_ROUTE_CODES]),
+    },
+  };
+}
+
 /** Every route the handler serves (app.ts), with its requests and answers. */
 export function servedOperations(facts: OperationFacts): ServedOperations {
   return {
     "/classify": { post: classifyOperation("classify", facts) },
-    "/": { post: classifyOperation("classifyAtRoot", facts) },
+    "/": { post: classifyOperation("classifyAtRoot", facts), get: pageOperation() },
     "/health": {
       get: getOperation("health", "Health and model identity", "The service is up; which model it serves.", ref("HealthResponse")),
     },

@@ -15,7 +15,11 @@ export function documentPaths(served: ServedOperations): Record<string, Record<s
   const paths: Record<string, Record<string, unknown>> = {};
   for (const [path, operations] of Object.entries(served)) {
     const item: Record<string, unknown> = { ...operations };
-    const allowed = Object.keys(operations).map((method) => method.toUpperCase()).join(", ");
+    // GET / documents a 405 of its own: it is the page for a browser only, and "/" allows POST.
+    const allowed = Object.entries(operations)
+      .filter(([, operation]) => !(operation as { responses?: Record<string, unknown> }).responses?.["405"])
+      .map(([method]) => method.toUpperCase())
+      .join(", ");
     for (const method of OPENAPI_METHODS) {
       item[method] ??= {
         tags: ["routing"],
