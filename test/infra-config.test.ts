@@ -158,12 +158,20 @@ describe("function environment", () => {
         metricsNamespace: "Vision",
         threads: 3,
         s3InputAllowlist: [{ bucket: "in-bucket", prefix: "images/" }, { bucket: "other-bucket" }],
-        limits: { maxBatchImages: 4, maxImagePixels: 1_000_000, maxBodyBytes: 100_000, maxS3ObjectBytes: 50_000, topKDefault: 2 },
+        limits: {
+          maxBatchImages: 4,
+          maxImagePixels: 1_000_000,
+          maxBodyBytes: 100_000,
+          maxS3ObjectBytes: 50_000,
+          topKDefault: 2,
+          exactResizeMaxPixels: 500_000,
+        },
       },
       "t",
     );
     expect(loadConfig({ ...functionEnvironment(stage), MODEL_DIR: "m" })).toMatchObject({
       topKDefault: 2,
+      exactResizeMaxPixels: 500_000,
       intraOpThreads: 3,
       maxImagePixels: 1_000_000,
       maxBatchImages: 4,
