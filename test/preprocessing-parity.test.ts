@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { load, type NSFWJS } from "nsfwjs";
-import sharp from "sharp";
+import sharp, { type Metadata, type OutputInfo } from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Classifier } from "../handler/classifier.js";
 import { loadManifest, MANIFEST_FILE, type ModelInput } from "../handler/manifest.js";
@@ -67,7 +67,7 @@ interface Photo {
   name: string;
   bytes: Buffer;
   /** What the file must be, checked from its header so the case tests what it says. */
-  header: Partial<sharp.Metadata>;
+  header: Partial<Metadata>;
 }
 
 async function photos(): Promise<Photo[]> {
@@ -97,7 +97,7 @@ async function photos(): Promise<Photo[]> {
   const sixteen = new Uint16Array(eight.length);
   const random = mulberry32(80);
   for (let i = 0; i < eight.length; i++) sixteen[i] = Math.min(65535, eight[i]! * 257 + Math.floor(random() * 256));
-  const png16 = await sharp(Buffer.from(sixteen.buffer), { raw: { width: dw, height: dh, channels: 3, depth: "ushort" } }).toColourspace("rgb16").png().toBuffer();
+  const png16 = await sharp(sixteen, { raw: { width: dw, height: dh, channels: 3 } }).toColourspace("rgb16").png().toBuffer();
   list.push({ name: "16-bit 211x157 PNG", bytes: png16, header: { depth: "ushort" } });
 
   list.push({ name: "CMYK 320x240 JPEG", bytes: await (await rgb(320, 240, 9)).toColourspace("cmyk").jpeg({ quality: 92 }).toBuffer(), header: { space: "cmyk", channels: 4 } });
@@ -125,7 +125,8 @@ interface Raster {
 /** The pixels the service resizes (handler/images.ts's decoder): oriented, flattened, sRGB, 8-bit RGB. */
 async function decodeAsService(bytes: Buffer, input: ModelInput, autoOrient = true): Promise<Raster> {
   const { data, info } = await sharp(bytes, { autoOrient }).flatten({ background: input.alphaBackground }).toColourspace("srgb").raw().toBuffer({ resolveWithObject: true });
-  expect([info.channels, info.depth]).toEqual([3, "uchar"]);
+  // OutputInfo.depth exists at run time but not in sharp's types.
+  expect([info.channels, (info as OutputInfo & { depth?: string }).depth]).toEqual([3, "uchar"]);
   return { data, width: info.width, height: info.height };
 }
 
