@@ -1,6 +1,11 @@
 import * as ort from "onnxruntime-node";
 import { describe, expect, it } from "vitest";
-import type { Manifest } from "../handler/manifest.js";
+import { type Manifest, type ModelInput, parseManifestFile } from "../handler/manifest.js";
+import { exactResizes, resizeConventions } from "../handler/resize/conventions.js";
+import { inputsByConvention, targetExactConvention } from "../scripts/tools/bench/convention-inputs.js";
+import type { ConventionsResult } from "../scripts/tools/bench/phases/conventions.js";
+import { renderReport } from "../scripts/tools/bench/report.js";
+import { type BenchResults, evaluateTargets } from "../scripts/tools/bench/results.js";
 import { peerConfig, peerModelBytes, peerPreprocessorConfig } from "../scripts/tools/bench/peer-model.js";
 import { attr, OnnxGraphBuilder } from "../scripts/build-time/onnx/graph-builder.js";
 import { mulberry32 } from "../scripts/shared/prng.js";
@@ -116,5 +121,88 @@ describe("seeded pseudo-random numbers (mulberry32)", () => {
     // seededBytes before it used mulberry32 from scripts/shared gave exactly these.
     expect(seededBytes(16, 7).toString("hex")).toBe("020ffab28567773d8dba4227c384325e");
     expect(seededBytes(8, 61).toString("hex")).toBe("8cb5e1bb0b33926b");
+  });
+});
+
+describe("bench: resize conventions", () => {
+  const input = parseManifestFile({
+    name: "t",
+    version: "1",
+    source: {},
+    file: "model.onnx",
+    sha256: "0".repeat(64),
+    input: { name: "x", layout: "NHWC", width: 4, height: 4, resize: { mode: "cover", shorterSide: 6, kernel: "lanczos3" }, scale: 1 },
+    output: { name: "y", kind: "logits" },
+    labels: ["a"],
+  }).input;
+
+  it("measures every convention handler/resize/conventions.ts knows, keeping the geometry; libvips keeps its kernel", () => {
+    const variants = inputsByConvention(input);
+    expect(variants.map((v) => v.convention)).toEqual([...resizeConventions]);
+    expect(variants.map((v) => v.convention)).toEqual(["libvips", ...Object.keys(exactResizes)]);
+    for (const { convention, input: variant } of variants) {
+      expect(variant.resize).toEqual(
+        convention === "libvips"
+          ? { mode: "cover", shorterSide: 6, convention, kernel: "lanczos3" }
+          : { mode: "cover", shorterSide: 6, convention },
+      );
+      expect({ ...variant, resize: undefined }).toEqual({ ...input, resize: undefined });
+    }
+    // An exact manifest's libvips copy gets the default kernel; the target is measured with the manifest's convention.
+    const exact = { ...input, resize: { mode: "fill", convention: "tensorflow-nearest" } } as ModelInput;
+    expect(inputsByConvention(exact)[0]!.input.resize).toEqual({ mode: "fill", convention: "libvips", kernel: "linear" });
+    expect(targetExactConvention(exact)).toBe("tensorflow-nearest");
+    expect(targetExactConvention(input)).toBe("tensorflow-bilinear-align-corners");
+  });
+
+  const summary = (p50: number) => ({ n: 10, p50, p95: p50, p99: p50, min: p50, mean: p50 });
+  const conventions = (exactMs: number): ConventionsResult => ({
+    manifestConvention: "tensorflow-bilinear-align-corners",
+    targetConvention: "tensorflow-bilinear-align-corners",
+    conventions: ["libvips", "tensorflow-bilinear-align-corners"],
+    callsPerTurn: 2,
+    images: [
+      {
+        id: "jpeg-640x480",
+        byConvention: {
+          libvips: { decodeResize: summary(2), endToEnd: summary(12) },
+          "tensorflow-bilinear-align-corners": { decodeResize: summary(exactMs - 10), endToEnd: summary(exactMs) },
+        },
+        floor: { decode: summary(3), endToEnd: summary(13) },
+      },
+    ],
+  });
+  const results = (c: ConventionsResult) =>
+    ({
+      startedAt: "2026-01-01T00:00:00Z",
+      finishedAt: "2026-01-01T00:01:00Z",
+      durationS: 60,
+      machine: { cpus: 2, cpuModel: "test", node: "v20", platform: "linux x64", totalMemMB: 4096 },
+      model: { name: "m", version: "1", sha256: "0".repeat(64), input: "NHWC 224×224" },
+      threads: 2,
+      rounds: 1,
+      images: [],
+      load: {},
+      phaseSeconds: {},
+      coldStart: {},
+      errors: [],
+      conventions: c,
+    }) satisfies Omit<BenchResults, "targets">;
+
+  it("the exact-path target: the manifest convention's end to end against full decode + session.run, goal 1.2×", () => {
+    const met = evaluateTargets(results(conventions(15.5))).find((t) => t.name.includes("exact path"));
+    expect(met).toMatchObject({ met: true, goal: "≤ 1.2 × (bare full decode + bare session.run)" });
+    expect(met?.measured).toContain("→ 1.19×");
+    const missed = evaluateTargets(results(conventions(16.9))).find((t) => t.name.includes("exact path"));
+    expect(missed).toMatchObject({ met: false, gap: "1.30× instead of ≤ 1.2× (1.30 ms over)" });
+  });
+
+  it("the report has a column per convention, the floor, and the exact / floor ratio", () => {
+    const c = conventions(15.5);
+    const report = renderReport({ ...results(c), targets: evaluateTargets(results(c)) });
+    expect(report).toContain("## Resize conventions");
+    expect(report).toContain("| decode + resize | libvips (fast) | tensorflow-bilinear-align-corners ★ | floor: full decode |");
+    expect(report).toContain("| jpeg-640x480 | 2.00 | 5.50 | 3.00 |");
+    expect(report).toContain("| jpeg-640x480 | 12.00 | 15.50 | 13.00 | 1.19× |");
   });
 });

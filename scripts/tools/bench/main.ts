@@ -13,6 +13,7 @@ import { type ColdStartResult, measureColdStart } from "../../shared/cold-start.
 import { summarizeCpuProfile } from "./cpu-profile.js";
 import { ensureImageSet } from "./image-set.js";
 import type { PhaseContext } from "./phase-protocol.js";
+import type { ConventionsResult } from "./phases/conventions.js";
 import type { FloorResult } from "./phases/floor.js";
 import { type InProcessResult, measureInProcess } from "./phases/in-process.js";
 import type { ProfileLoopResult } from "./phases/profile.js";
@@ -23,7 +24,7 @@ import { runPhase } from "./run-phase.js";
 
 const usage = `Usage: npm run bench -- [--rounds N] [--cold-runs N] [--server-seconds S] [--threads N] [--skip PHASE,...] [--out DIR] [--build] [--report-only] [--wait-quiet S]
 
-Phases: floor, in-process (handler + floor + transformers.js peer, interleaved), profile, cold-start, server.
+Phases: floor, conventions (every resize convention vs the exact path's floor), in-process (handler + floor + transformers.js peer, interleaved), profile, cold-start, server.
 Writes DIR/results.json, DIR/REPORT.md and DIR/latency.svg (default DIR: bench). Needs model/ (npm run model:ensure)
 and, for the bundle's cold start, build/lambda (npm run build, or --build to run it first).
 --report-only re-renders REPORT.md and latency.svg from an existing DIR/results.json without measuring.
@@ -155,6 +156,7 @@ async function timed<T>(run: () => Promise<T>) {
 }
 
 partial.floor = await phase<FloorResult>("floor", () => runPhase("floor", context, phaseEnv));
+partial.conventions = await phase<ConventionsResult>("conventions", () => runPhase("conventions", context, phaseEnv));
 partial.inProcess = await phase<InProcessResult>("in-process", () => timed(() => measureInProcess(context, phaseEnv)));
 
 const profileLoop = await phase<ProfileLoopResult>("profile", () => runPhase("profile", context, phaseEnv));

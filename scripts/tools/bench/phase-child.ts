@@ -3,6 +3,7 @@ import type { PhaseContext, PhaseMessage } from "./phase-protocol.js";
 
 const phases: Record<string, () => Promise<{ run(context: PhaseContext): Promise<unknown> }>> = {
   floor: () => import("./phases/floor.js"),
+  conventions: () => import("./phases/conventions.js"),
   server: () => import("./phases/server.js"),
   profile: () => import("./phases/profile.js"),
 };

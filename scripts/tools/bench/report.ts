@@ -87,6 +87,8 @@ export function renderReport(results: BenchResults): string {
     }
   }
 
+  if (results.conventions) out.push(...conventionsSection(results.conventions));
+
   if (ip) {
     out.push(
       "## Our handler, warm, in-process",
@@ -243,4 +245,36 @@ export function renderReport(results: BenchResults): string {
     out.push("## Cost", "", `\`npm run cost\` uses ${f(results.costDuration.ms, 2)} ms (${results.costDuration.description}) unless given \`--duration-ms\`.`, "");
   }
   return out.join("\n");
+}
+
+/** Decode + resize by resize convention beside the exact path's floor, then end to end with session.run. */
+function conventionsSection(c: NonNullable<BenchResults["conventions"]>): string[] {
+  const label = (name: string) => (name === "libvips" ? "libvips (fast)" : name) + (name === c.manifestConvention ? " ★" : "");
+  return [
+    "## Resize conventions",
+    "",
+    "`preprocessInto` (header, decode, resize, tensor fill) with the manifest's input under every resize convention, each image " +
+      "following the convention (no EXACT_RESIZE_MAX_PIXELS); *libvips (fast)* shrinks JPEGs on load and resizes with libvips' kernel, " +
+      "the exact conventions decode every pixel. The exact path's floor is `sharp(buf).raw().toBuffer()` (full-resolution decode, " +
+      `nothing else) and, end to end, that + a bare \`session.run\`. One session, contenders taking turns; ★ = the manifest's convention. p50 ms.`,
+    "",
+    table(
+      ["decode + resize", ...c.conventions.map(label), "floor: full decode"],
+      c.images.map((image) => [image.id, ...c.conventions.map((name) => f(image.byConvention[name]?.decodeResize.p50, 2)), f(image.floor.decode.p50, 2)]),
+    ),
+    "",
+    table(
+      ["+ session.run", ...c.conventions.map(label), "floor", `${c.targetConvention} / floor`],
+      c.images.map((image) => {
+        const exact = image.byConvention[c.targetConvention]?.endToEnd.p50;
+        return [
+          image.id,
+          ...c.conventions.map((name) => f(image.byConvention[name]?.endToEnd.p50, 2)),
+          f(image.floor.endToEnd.p50, 2),
+          `${f(exact === undefined ? undefined : exact / image.floor.endToEnd.p50, 2)}×`,
+        ];
+      }),
+    ),
+    "",
+  ];
 }

@@ -2,6 +2,7 @@ import type { ColdStartResult } from "../../shared/cold-start.js";
 import type { ProfileSummary } from "./cpu-profile.js";
 import type { BenchImage } from "./image-set.js";
 import type { LoadSample } from "./phase-protocol.js";
+import type { ConventionsResult } from "./phases/conventions.js";
 import type { FloorResult } from "./phases/floor.js";
 import type { InProcessResult } from "./phases/in-process.js";
 import type { ServerResult } from "./phases/server.js";
@@ -30,6 +31,8 @@ export interface BenchResults {
   load: Record<string, LoadSample>;
   phaseSeconds: Record<string, number>;
   floor?: FloorResult;
+  /** Every resize convention's decode + resize and end-to-end time beside the exact path's floor. */
+  conventions?: ConventionsResult;
   inProcess?: InProcessResult;
   coldStart: { bundle?: ColdStartResult; source?: ColdStartResult; bundleBuiltAt?: string; bundleStale?: boolean };
   server?: ServerResult;
@@ -114,6 +117,9 @@ export function evaluateTargets(results: Omit<BenchResults, "targets">): Target[
     }
   }
 
+  const exact = exactPathTarget(results.conventions);
+  if (exact) targets.push(exact);
+
   const bundle = results.coldStart.bundle;
   targets.push(
     bundle
@@ -142,4 +148,27 @@ export function evaluateTargets(results: Omit<BenchResults, "targets">): Target[
     targets.push({ name: "Steady RSS per execution environment", goal: "≤ 300 MB", measured: "not measured", met: undefined });
   }
   return targets;
+}
+
+/** The exact path's goal: at most this many times its floor (bare full decode + bare session.run). */
+export const EXACT_PATH_GOAL = 1.2;
+
+/** Warm 640×480 JPEG (the set's first image) through the exact convention vs the exact path's floor, per-call p50s. */
+function exactPathTarget(conventions: ConventionsResult | undefined): Target | undefined {
+  const reference = conventions?.images[0];
+  const exact = reference?.byConvention[conventions!.targetConvention];
+  if (!reference || !exact) return undefined;
+  const floor = reference.floor.endToEnd.p50;
+  const ratio = exact.endToEnd.p50 / floor;
+  const met = ratio <= EXACT_PATH_GOAL;
+  return {
+    name: `Warm ${reference.id} exact path (${conventions!.targetConvention}) vs its floor`,
+    goal: `≤ ${EXACT_PATH_GOAL} × (bare full decode + bare session.run)`,
+    measured:
+      `p50 ${fixed(exact.endToEnd.p50, 2)} ms (decode + resize + fill ${fixed(exact.decodeResize.p50, 2)}) vs floor ${fixed(floor, 2)} ms ` +
+      `(full decode ${fixed(reference.floor.decode.p50, 2)}) → ${fixed(ratio, 2)}×; fastest calls ${fixed(exact.endToEnd.min, 2)} vs ` +
+      `${fixed(reference.floor.endToEnd.min, 2)} ms → ${fixed(exact.endToEnd.min / reference.floor.endToEnd.min, 2)}×`,
+    met,
+    ...(met ? {} : { gap: `${fixed(ratio, 2)}× instead of ≤ ${EXACT_PATH_GOAL}× (${fixed(exact.endToEnd.p50 - EXACT_PATH_GOAL * floor, 2)} ms over)` }),
+  };
 }
