@@ -121,6 +121,20 @@ function resized(pipeline: Sharp, input: ModelInput): Sharp {
   }
 }
 
+/** Resized windows up to this many values reuse one buffer (4 MB: a 224x224 window is 150,528). */
+const REUSED_SCRATCH_VALUES = 1 << 20;
+let scratch = new Float32Array(0);
+
+/**
+ * A buffer for one resized window. Shared by every call: the resize and the tensor write that reads it run without
+ * an await between them, so no other image can take it in the meantime.
+ */
+function resizeScratch(length: number): Float32Array {
+  if (length > REUSED_SCRATCH_VALUES) return new Float32Array(length);
+  if (scratch.length < length) scratch = new Float32Array(length);
+  return scratch.subarray(0, length);
+}
+
 /** Resizes a full-resolution raster with an exact convention and writes it into the tensor slot. */
 function exactResizeInto(
   { data, info }: { data: Buffer; info: OutputInfo },
@@ -132,7 +146,7 @@ function exactResizeInto(
   if (info.channels !== 3) throw new Error(`decoder produced ${info.channels} channels, expected 3`);
   const plan = resizePlan(info.width, info.height, input);
   const { window } = plan;
-  const values = new Float32Array(window.width * window.height * 3);
+  const values = resizeScratch(window.width * window.height * 3);
   exactResizes[convention]({ pixels: data, width: info.width, height: info.height }, plan, values);
   const background = input.resize.mode === "contain" ? input.resize.background : ([0, 0, 0] as const);
   writeResizedTensor(
