@@ -111,6 +111,10 @@ export function writeResizedTensor(
   const from = input.colorOrder === "BGR" ? [2, 1, 0] : [0, 1, 2];
   const nhwc = input.layout === "NHWC";
   const covered = placed.width === width && placed.height === height;
+  if (covered && nhwc && input.colorOrder === "RGB") {
+    writeContiguousRgb(values, input, target, offset, 3 * plane);
+    return;
+  }
   for (let c = 0; c < 3; c++) {
     const sourceChannel = from[c]!;
     const factor = input.scale / input.std[c]!;
@@ -126,5 +130,16 @@ export function writeResizedTensor(
       let value = y * placed.width * 3 + sourceChannel;
       for (let x = 0; x < placed.width; x++, at += pixelStep, value += 3) target[at] = values[value]! * factor + shift;
     }
+  }
+}
+
+/** The common case in one contiguous pass: the window fills an NHWC RGB input, values already in its order. */
+function writeContiguousRgb(values: Float32Array, input: ModelInput, target: Float32Array, offset: number, length: number): void {
+  const [f0, f1, f2] = [0, 1, 2].map((c) => input.scale / input.std[c]!) as [number, number, number];
+  const [s0, s1, s2] = [0, 1, 2].map((c) => -input.mean[c]! / input.std[c]!) as [number, number, number];
+  for (let i = 0, at = offset; i < length; i += 3, at += 3) {
+    target[at] = values[i]! * f0 + s0;
+    target[at + 1] = values[i + 1]! * f1 + s1;
+    target[at + 2] = values[i + 2]! * f2 + s2;
   }
 }
