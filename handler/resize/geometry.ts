@@ -1,3 +1,4 @@
+import { roundHalfEven } from "./round-half-even.js";
 import type { ResizePlan } from "./types.js";
 
 /** What the geometry needs of a manifest's input: the model's input size and the resize mode. */
@@ -10,14 +11,6 @@ export interface ResizeTarget {
     | { readonly mode: "contain" };
 }
 
-/** Python's round(): halves go to the even neighbour (torchvision's CenterCrop rounds its offsets with it). */
-export function roundHalfEven(value: number): number {
-  const floor = Math.floor(value);
-  const fraction = value - floor;
-  if (fraction < 0.5) return floor;
-  if (fraction > 0.5) return floor + 1;
-  return floor % 2 === 0 ? floor : floor + 1;
-}
 
 /**
  * torchvision's `Resize(size)` for an int size: the shorter side becomes `size`, the longer `int(size * long / short)`

@@ -4,6 +4,8 @@
  * cvRound and saturate_cast round half to even.
  */
 
+import { roundHalfEven } from "./round-half-even.js";
+
 /** INTER_RESIZE_COEF_SCALE: the linear coefficients are 11-bit fixed point. */
 export const COEF_SCALE = 2048;
 
@@ -22,11 +24,6 @@ export interface AreaAxis {
   readonly weight: Float32Array;
 }
 
-/** cvRound: to nearest, halves to even (SSE2's cvtss2si/cvtsd2si in the default rounding mode). */
-export function roundHalfToEven(value: number): number {
-  const rounded = Math.round(value);
-  return rounded - value === 0.5 && (rounded & 1) !== 0 ? rounded - 1 : rounded;
-}
 
 /**
  * The bilinear taps of output positions `from`..`from + count - 1` on one axis, as resizeGeneric's set-up computes
@@ -69,8 +66,8 @@ export function linearAxis(sourceSize: number, targetSize: number, from: number,
       first[i] = clampIndex(index, sourceSize);
       second[i] = clampIndex(index + 1, sourceSize);
     }
-    firstWeight[i] = roundHalfToEven(Math.fround(Math.fround(1 - fraction) * COEF_SCALE));
-    secondWeight[i] = roundHalfToEven(Math.fround(fraction * COEF_SCALE));
+    firstWeight[i] = roundHalfEven(Math.fround(Math.fround(1 - fraction) * COEF_SCALE));
+    secondWeight[i] = roundHalfEven(Math.fround(fraction * COEF_SCALE));
   }
   return { first, second, firstWeight, secondWeight };
 }
@@ -111,20 +108,4 @@ export function areaAxis(sourceSize: number, targetSize: number, from: number, c
 
 function clampIndex(index: number, size: number): number {
   return index < 0 ? 0 : index >= size ? size - 1 : index;
-}
-
-/** A small cache of tables keyed by sizes and window; the oldest entry goes first when it is full. */
-export class BoundedCache<V> {
-  private readonly entries = new Map<string, V>();
-
-  constructor(private readonly capacity: number) {}
-
-  get(key: string, build: () => V): V {
-    const cached = this.entries.get(key);
-    if (cached !== undefined) return cached;
-    const built = build();
-    if (this.entries.size >= this.capacity) this.entries.delete(this.entries.keys().next().value!);
-    this.entries.set(key, built);
-    return built;
-  }
 }

@@ -1,4 +1,6 @@
-import { type AreaAxis, areaAxis, BoundedCache, type LinearAxis, linearAxis, roundHalfToEven } from "./opencv-tables.js";
+import { BoundedCache } from "./bounded-cache.js";
+import { type AreaAxis, areaAxis, type LinearAxis, linearAxis } from "./opencv-tables.js";
+import { roundHalfEven } from "./round-half-even.js";
 import type { ExactResize, PixelWindow, ResizePlan, RgbImage } from "./types.js";
 
 /**
@@ -23,8 +25,8 @@ function kernelFor(method: "linear" | "area", source: RgbImage, plan: ResizePlan
   if (resizedWidth === width && resizedHeight === height) return { kind: "copy" };
   const scaleX = 1 / (resizedWidth / width);
   const scaleY = 1 / (resizedHeight / height);
-  const integerScaleX = roundHalfToEven(scaleX);
-  const integerScaleY = roundHalfToEven(scaleY);
+  const integerScaleX = roundHalfEven(scaleX);
+  const integerScaleY = roundHalfEven(scaleY);
   const areaFast = Math.abs(scaleX - integerScaleX) < DBL_EPSILON && Math.abs(scaleY - integerScaleY) < DBL_EPSILON;
   if (method === "linear") {
     // "in case of scale_x && scale_y is equal to 2, INTER_AREA (fast) also is equal to INTER_LINEAR"
@@ -162,7 +164,7 @@ function areaFast(source: RgbImage, window: PixelWindow, out: Float32Array, scal
           const rowStart = blockStart + dy * stride + c;
           for (let dx = 0; dx < scaleX; dx++) sum += pixels[rowStart + dx * CHANNELS]!;
         }
-        out[o++] = halvesUp ? (sum + 2) >> 2 : Math.min(255, roundHalfToEven(Math.fround(sum * inverseArea)));
+        out[o++] = halvesUp ? (sum + 2) >> 2 : Math.min(255, roundHalfEven(Math.fround(sum * inverseArea)));
       }
     }
   }
@@ -230,6 +232,6 @@ function area(source: RgbImage, plan: ResizePlan, out: Float32Array): void {
       }
     }
     const base = y * rowLength;
-    for (let i = 0; i < rowLength; i++) out[base + i] = Math.min(255, Math.max(0, roundHalfToEven(sum[i]!)));
+    for (let i = 0; i < rowLength; i++) out[base + i] = Math.min(255, Math.max(0, roundHalfEven(sum[i]!)));
   }
 }

@@ -4,6 +4,8 @@
  * `normalize_coeffs_8bpc` does.
  */
 
+import { BoundedCache } from "./bounded-cache.js";
+
 /** Pillow's `PRECISION_BITS` for 8-bit images: two bits of headroom for kernels whose partial sums leave 0..1. */
 export const PRECISION_BITS = 32 - 8 - 2;
 
@@ -82,19 +84,11 @@ export function computeCoefficients(filter: PillowFilter, inSize: number, outSiz
   return { first, count, weights, taps };
 }
 
-const CACHE_LIMIT = 32;
-const cache = new Map<string, Coefficients>();
+const cache = new BoundedCache<Coefficients>(32);
 
-/**
- * `computeCoefficients` through a small cache: a service resizing to one model size sees the same few (in size, out
- * size, window) combinations again and again. The oldest entry goes first once the cache is full.
- */
+/** `computeCoefficients` through a small cache keyed by (filter, in size, out size, window). */
 export function coefficients(filter: PillowFilter, inSize: number, outSize: number, start: number, length: number): Coefficients {
-  const key = `${filter.name}:${inSize}:${outSize}:${start}:${length}`;
-  const cached = cache.get(key);
-  if (cached !== undefined) return cached;
-  const computed = computeCoefficients(filter, inSize, outSize, start, length);
-  if (cache.size >= CACHE_LIMIT) cache.delete(cache.keys().next().value!);
-  cache.set(key, computed);
-  return computed;
+  return cache.get(`${filter.name}:${inSize}:${outSize}:${start}:${length}`, () =>
+    computeCoefficients(filter, inSize, outSize, start, length),
+  );
 }
