@@ -7,12 +7,13 @@ export type HttpResponse = APIGatewayProxyStructuredResultV2 & { statusCode: num
 
 export type PhaseTimings = Timings;
 
-/** Every answer is JSON for one caller: never content-sniffed by a browser, never stored by a cache or proxy. */
-const JSON_HEADERS = {
-  "content-type": "application/json",
+/** Every answer is for one caller: never content-sniffed by a browser, never stored by a cache or proxy. */
+export const PRIVATE_ANSWER_HEADERS = {
   "x-content-type-options": "nosniff",
   "cache-control": "no-store",
 } as const;
+
+const JSON_HEADERS = { "content-type": "application/json", ...PRIVATE_ANSWER_HEADERS } as const;
 
 /** A JSON response from an already serialised body (callers build hot-path bodies from cached fragments). */
 export function rawJsonResponse(statusCode: number, body: string, headers?: Record<string, string>): HttpResponse {

@@ -8,13 +8,17 @@ interface ChannelTables {
   tables: [Float32Array, Float32Array, Float32Array];
   /** Which RGB source byte feeds tensor channel c. */
   source: [number, number, number];
+  /** The same normalisation for values that are not bytes (an exact resize's): value * factor[c] + shift[c]. */
+  factor: [number, number, number];
+  shift: [number, number, number];
 }
 
 const tablesCache = new WeakMap<ModelInput, ChannelTables>();
 
 /**
  * Per-channel lookup tables: 256 values each, computed once per manifest in float64 exactly as the
- * normalisation formula says, so the hot loop does no arithmetic beyond indexing.
+ * normalisation formula says, so the hot loop does no arithmetic beyond indexing; and the formula as a multiply-add
+ * for values that are not bytes.
  */
 function channelTables(input: ModelInput): ChannelTables {
   const cached = tablesCache.get(input);
@@ -25,7 +29,13 @@ function channelTables(input: ModelInput): ChannelTables {
     for (let p = 0; p < 256; p++) table[p] = (p * input.scale - input.mean[c]) / input.std[c];
     return table;
   };
-  const built: ChannelTables = { tables: [make(0), make(1), make(2)], source };
+  const perChannel = (value: (c: 0 | 1 | 2) => number): [number, number, number] => [value(0), value(1), value(2)];
+  const built: ChannelTables = {
+    tables: [make(0), make(1), make(2)],
+    source,
+    factor: perChannel((c) => input.scale / input.std[c]),
+    shift: perChannel((c) => -input.mean[c] / input.std[c]),
+  };
   tablesCache.set(input, built);
   return built;
 }
@@ -45,9 +55,7 @@ export interface RgbWindow {
 export function writeImageTensor(source: RgbWindow, input: ModelInput, target: Float32Array, offset: number): void {
   const { width, height } = input;
   const plane = width * height;
-  if (offset < 0 || offset + 3 * plane > target.length) {
-    throw new RangeError(`tensor slot at ${offset} (+${3 * plane}) is outside a buffer of ${target.length}`);
-  }
+  checkSlot(plane, target, offset);
   const { pixels, rowPixels, left, top } = source;
   if (left + width > rowPixels || (top + height) * rowPixels * 3 > pixels.length) {
     throw new RangeError("pixel window is outside the decoded raster");
@@ -101,24 +109,22 @@ export function writeResizedTensor(
 ): void {
   const { width, height } = input;
   const plane = width * height;
-  if (offset < 0 || offset + 3 * plane > target.length) {
-    throw new RangeError(`tensor slot at ${offset} (+${3 * plane}) is outside a buffer of ${target.length}`);
-  }
+  checkSlot(plane, target, offset);
   if (placed.left < 0 || placed.top < 0 || placed.left + placed.width > width || placed.top + placed.height > height) {
     throw new RangeError("resized window is outside the model input");
   }
   if (values.length < placed.width * placed.height * 3) throw new RangeError("resized window has too few values");
-  const from = input.colorOrder === "BGR" ? [2, 1, 0] : [0, 1, 2];
+  const { source: from, factor: factors, shift: shifts } = channelTables(input);
   const nhwc = input.layout === "NHWC";
   const covered = placed.width === width && placed.height === height;
   if (covered && nhwc && input.colorOrder === "RGB") {
-    writeContiguousRgb(values, input, target, offset, 3 * plane);
+    writeContiguousRgb(values, factors, shifts, target, offset, 3 * plane);
     return;
   }
   for (let c = 0; c < 3; c++) {
     const sourceChannel = from[c]!;
-    const factor = input.scale / input.std[c]!;
-    const shift = -input.mean[c]! / input.std[c]!;
+    const factor = factors[c]!;
+    const shift = shifts[c]!;
     const pixelStep = nhwc ? 3 : 1;
     const channelStart = offset + (nhwc ? c : c * plane);
     if (!covered) {
@@ -134,12 +140,23 @@ export function writeResizedTensor(
 }
 
 /** The common case in one contiguous pass: the window fills an NHWC RGB input, values already in its order. */
-function writeContiguousRgb(values: Float32Array, input: ModelInput, target: Float32Array, offset: number, length: number): void {
-  const [f0, f1, f2] = [0, 1, 2].map((c) => input.scale / input.std[c]!) as [number, number, number];
-  const [s0, s1, s2] = [0, 1, 2].map((c) => -input.mean[c]! / input.std[c]!) as [number, number, number];
+function writeContiguousRgb(
+  values: Float32Array,
+  [f0, f1, f2]: readonly [number, number, number],
+  [s0, s1, s2]: readonly [number, number, number],
+  target: Float32Array,
+  offset: number,
+  length: number,
+): void {
   for (let i = 0, at = offset; i < length; i += 3, at += 3) {
     target[at] = values[i]! * f0 + s0;
     target[at + 1] = values[i + 1]! * f1 + s1;
     target[at + 2] = values[i + 2]! * f2 + s2;
+  }
+}
+
+function checkSlot(plane: number, target: Float32Array, offset: number): void {
+  if (offset < 0 || offset + 3 * plane > target.length) {
+    throw new RangeError(`tensor slot at ${offset} (+${3 * plane}) is outside a buffer of ${target.length}`);
   }
 }

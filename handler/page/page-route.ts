@@ -1,6 +1,6 @@
 import type { Config } from "../config.js";
 import type { Manifest } from "../manifest.js";
-import type { HttpResponse } from "../response.js";
+import { type HttpResponse, PRIVATE_ANSWER_HEADERS } from "../response.js";
 import { contentSecurityPolicy } from "./csp.js";
 import { pageDocument } from "./document.js";
 import { browserRequestLimitBytes } from "./request-limits.js";
@@ -31,12 +31,11 @@ export function createPageRoute(
   const headers = {
     "content-type": "text/html; charset=utf-8",
     "content-security-policy": contentSecurityPolicy(inline),
-    "x-content-type-options": "nosniff",
+    ...PRIVATE_ANSWER_HEADERS,
     "x-frame-options": "DENY",
     "referrer-policy": "no-referrer",
     "cross-origin-opener-policy": "same-origin",
     "cross-origin-resource-policy": "same-origin",
-    "cache-control": "no-store",
     // GET / answers JSON or HTML by Accept.
     vary: "accept",
   } as const;
