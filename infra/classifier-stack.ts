@@ -8,6 +8,7 @@ import { AwsProvider } from "@cdktf/provider-aws/lib/provider/index.js";
 import { join, relative, resolve } from "node:path";
 import { Annotations, App, LocalBackend, S3Backend, TerraformOutput, TerraformStack } from "cdktf";
 import type { Construct } from "constructs";
+import { BatchScoring } from "./batch/batch-scoring.js";
 import { dockerContextHash } from "./docker-context.js";
 import type { StageConfig } from "./config.js";
 import { FunctionAlarms } from "./constructs/alarms.js";
@@ -33,6 +34,9 @@ export class ClassifierStack extends TerraformStack {
   readonly function: LambdaFunction;
   readonly alias: LambdaAlias;
   readonly functionUrl: LambdaFunctionUrl;
+  /** Present when the stage has a `batch` block. */
+  readonly batch?: BatchScoring;
+  private deployingAccountId?: string;
 
   constructor(scope: Construct, id: string, props: ClassifierStackProps) {
     super(scope, id);
@@ -159,6 +163,33 @@ export class ClassifierStack extends TerraformStack {
     output("ecr_repository_url", repositoryUrl, "ECR repository holding the image");
     output("image_digest", image.digest, "sha256 digest of the deployed image");
     output("log_group_name", logGroup.name, "CloudWatch log group of the function");
+
+    if (config.batch) {
+      const defaultBucketOwner = config.s3InputExpectedBucketOwner ?? this.deployingAccount();
+      this.batch = new BatchScoring(this, "batch", {
+        stageFunctionName: name,
+        region: config.region,
+        account: this.deployingAccount(),
+        batch: config.batch,
+        stageS3Inputs: s3.inputs,
+        defaultBucketOwner,
+        environmentFor: (inputs, memoryMb) =>
+          functionEnvironment({ ...config, memoryMb, s3InputAllowlist: inputs.map(withoutDefaultOwner(defaultBucketOwner)) }, defaultBucketOwner),
+        imageUri: image.imageUri,
+        architecture: config.architecture,
+        stageMemoryMb: config.memoryMb,
+        ephemeralStorageMb: config.ephemeralStorageMb,
+        logRetentionDays: config.logging.retentionDays,
+        applicationLogLevel: config.logging.applicationLevel,
+        systemLogLevel: config.logging.systemLevel,
+        tracing: config.tracing,
+      });
+    }
+  }
+
+  /** The account Terraform deploys into, read once (data.aws_caller_identity) and only when something needs it. */
+  private deployingAccount(): string {
+    return (this.deployingAccountId ??= new DataAwsCallerIdentity(this, "account", {}).accountId);
   }
 
   /**
@@ -173,15 +204,13 @@ export class ClassifierStack extends TerraformStack {
         `s3InputAllowlist: prefix "${prefix}" of bucket ${bucket} has no trailing "/", so it also matches keys such as "${prefix}-other/…"`,
       );
     }
-    let deployingAccount: string | undefined;
-    const stageDefault = () =>
-      config.s3InputExpectedBucketOwner ?? (deployingAccount ??= new DataAwsCallerIdentity(this, "account", {}).accountId);
+    const stageDefault = () => config.s3InputExpectedBucketOwner ?? this.deployingAccount();
     const inputs = allowlist.map(({ bucket, prefix, expectedBucketOwner }) => ({
       bucket,
       prefix,
       expectedBucketOwner: expectedBucketOwner ?? stageDefault(),
     }));
-    return { inputs, stageOwner: config.s3InputExpectedBucketOwner ?? deployingAccount };
+    return { inputs, stageOwner: config.s3InputExpectedBucketOwner ?? this.deployingAccountId };
   }
 
   /**
@@ -207,6 +236,12 @@ export class ClassifierStack extends TerraformStack {
     invoke.addOverride("invoked_via_function_url", true);
     this.addOverride("terraform.required_providers.aws.version", AWS_PROVIDER_FOR_URL_SCOPED_INVOKE);
   }
+}
+
+/** An allowlist entry as S3_INPUT_ALLOWLIST carries it: the owner only where it differs from S3_EXPECTED_BUCKET_OWNER. */
+function withoutDefaultOwner(defaultOwner: string) {
+  return ({ bucket, prefix, expectedBucketOwner }: OwnedS3Input) =>
+    expectedBucketOwner === defaultOwner ? { bucket, prefix } : { bucket, prefix, expectedBucketOwner };
 }
 
 interface ExistingImage {

@@ -2,36 +2,15 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { z } from "zod";
 import { accountId, bucketName } from "../handler/s3-allowlist.js";
+import { batchConfigSchema, batchIssues } from "./batch/batch-config.js";
+import { logRetentionDaysSchema } from "./log-retention.js";
+import { s3InputSchema } from "./s3-location-schema.js";
 import { MEMORY_HEADROOM, minimumMemoryMb, type RequestLimits } from "../handler/memory-budget.js";
 import { FUNCTION_DEFAULTS, FUNCTION_ENV, LAMBDA_PAYLOAD_LIMIT_BYTES, type LogLevelName, METRICS_NAMESPACE, SERVICE_NAME } from "../handler/settings.js";
 
-const LOG_RETENTION_DAYS = [
-  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
-] as const;
 
 const name = (pattern: RegExp, what: string) => z.string().regex(pattern, `must be ${what}`);
 const positiveInt = z.number().int().min(1);
-
-
-/**
- * S3's "safe" key characters (letters, digits, ! - _ . ' ( ) /) without `*`, plus `=` for Hive-style partitions.
- * Everything else is refused: `*` and `?` would widen the IAM grant, `${` is Terraform interpolation, `,` was the old
- * separator of S3_INPUT_ALLOWLIST, and control characters or a leading `/` never name what the operator meant.
- */
-const S3_PREFIX_PATTERN = /^[A-Za-z0-9!_.'()=\/-]*$/;
-
-const s3InputSchema = z.strictObject({
-  bucket: bucketName,
-  prefix: z
-    .string()
-    .max(1024)
-    .regex(/^[^*?]*$/, "must not contain wildcards (* or ?)")
-    .regex(/^(?!\/)/, "must not start with /")
-    .regex(S3_PREFIX_PATTERN, "may only contain letters, digits and ! - _ . ' ( ) = /")
-    .default(""),
-  /** Account that must own the bucket (s3:ResourceAccount, ExpectedBucketOwner); default: the stage's. */
-  expectedBucketOwner: accountId.optional(),
-});
 
 const scheduledActionSchema = z.strictObject({
   name: name(/^[A-Za-z0-9-_]{1,64}$/, "1-64 letters, digits, - or _"),
@@ -145,12 +124,7 @@ export const stageConfigSchema = z
     metricsNamespace: z.string().min(1).max(255).default(METRICS_NAMESPACE),
     logging: z
       .strictObject({
-        retentionDays: z
-          .number()
-          .refine((days) => (LOG_RETENTION_DAYS as readonly number[]).includes(days), {
-            message: `must be one of ${LOG_RETENTION_DAYS.join(", ")}`,
-          })
-          .default(30),
+        retentionDays: logRetentionDaysSchema.default(30),
         applicationLevel: z.enum(lambdaLogLevels).default("INFO"),
         systemLevel: z.enum(["DEBUG", "INFO", "WARN"]).default("WARN"),
       })
@@ -185,6 +159,8 @@ export const stageConfigSchema = z
       })
       .prefault({}),
     backend: backendSchema.optional(),
+    /** Batch scoring with Step Functions Distributed Map and S3 Batch Operations (infra/batch/); off when absent. */
+    batch: batchConfigSchema.optional(),
     tags: z.record(z.string().min(1).max(128), z.string().max(256)).default({}),
   })
   .superRefine((config, ctx) => {
@@ -252,6 +228,12 @@ export const stageConfigSchema = z
           `${limits.maxBatchImages} per request${limits.readsS3 ? ` of up to ${limits.s3MaxObjectBytes} bytes from S3` : ""}) ` +
           `must stay under ${MEMORY_HEADROOM * 100} % of it; raise memoryMb or lower limits`,
       });
+    }
+    if (config.batch) {
+      const batchMinimum = minimumMemoryMb({ ...limits, readsS3: true }, config.limits.maxConcurrentDecodes ?? 1);
+      for (const issue of batchIssues(config.batch, { memoryMb: config.memoryMb, minimumMemoryMb: batchMinimum })) {
+        ctx.addIssue({ code: "custom", ...issue });
+      }
     }
     const cors = config.functionUrl.cors;
     if (cors?.allowCredentials && cors.allowOrigins.includes("*")) {
