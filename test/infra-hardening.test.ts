@@ -12,6 +12,7 @@ import { LambdaFunction } from "@cdktf/provider-aws/lib/lambda-function/index.js
 import { LambdaFunctionUrl } from "@cdktf/provider-aws/lib/lambda-function-url/index.js";
 import { LambdaProvisionedConcurrencyConfig } from "@cdktf/provider-aws/lib/lambda-provisioned-concurrency-config/index.js";
 import { AppautoscalingScheduledAction } from "@cdktf/provider-aws/lib/appautoscaling-scheduled-action/index.js";
+import { SfnStateMachine } from "@cdktf/provider-aws/lib/sfn-state-machine/index.js";
 import { Image } from "@cdktf/provider-docker/lib/image/index.js";
 import { AnnotationMetadataEntryType, Testing } from "cdktf";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -298,6 +299,17 @@ describe("committed stages", () => {
   it("prod keeps provisioned concurrency with its schedule, and traces with X-Ray", () => {
     expect(onlyOf(prod, LambdaProvisionedConcurrencyConfig.tfResourceType)[1].provisioned_concurrent_executions).toBe(2);
     expect(resources(prod, AppautoscalingScheduledAction.tfResourceType)).toHaveLength(2);
-    expect(functionOf(prod).tracing_config).toEqual({ mode: "Active" });
+    const stageFunction = resources(prod, LambdaFunction.tfResourceType).find(([, fn]) => fn.function_name === "image-classifier-prod");
+    expect(stageFunction?.[1].tracing_config).toEqual({ mode: "Active" });
+  });
+
+  it("prod enables batch scoring as the worked example; dev has none", () => {
+    expect(resources(prod, SfnStateMachine.tfResourceType)).toHaveLength(1);
+    expect(resources(prod, LambdaFunction.tfResourceType).map(([, fn]) => fn.function_name).sort()).toEqual([
+      "image-classifier-prod",
+      "image-classifier-prod-batch",
+    ]);
+    expect(resources(dev, SfnStateMachine.tfResourceType)).toEqual([]);
+    expect(resources(dev, LambdaFunction.tfResourceType)).toHaveLength(1);
   });
 });
