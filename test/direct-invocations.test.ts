@@ -32,10 +32,10 @@ const images: Record<string, Buffer> = {};
 /** A context whose remaining time is what `remaining` says when the handler asks. */
 const contextWith = (remaining: () => number): Context => ({ ...lambdaContext(), getRemainingTimeInMillis: remaining });
 
-function handlerWith(readObject: ReadObject, resolveSource?: ResolveImageSource): DirectHandler {
+function handlerWith(readObject: ReadObject, resolveSource?: ResolveImageSource, scoring: Classifier = classifier): DirectHandler {
   return createDirectHandler({
     config,
-    classifier,
+    classifier: scoring,
     telemetry: new Telemetry(config),
     readObject,
     resolveSource: resolveSource ?? ((source) => (source.kind === "s3" ? readObject(source.ref) : resolveInlineSource(source))),
@@ -159,6 +159,18 @@ describe("Distributed Map batches", () => {
     }
     const none = (await direct({ BatchInput: { bucket: "photos" }, Items: items.slice(0, 3) }, contextWith(() => 800))) as MapAnswer;
     expect(none.results.map((row) => ("error" in row ? row.error.code : "ok"))).toEqual(["TIMEOUT", "TIMEOUT", "TIMEOUT"]);
+  });
+
+  it("refuses an image for its pixels only when it would be refused alone, not for sharing a chunk", async () => {
+    // 1300 pixels per classify call: b.png (40x30) fits alone, a.jpg (48x32) never does.
+    const small = await Classifier.load(config.modelDir, { threads: 1, warmup: false, maxRequestPixels: 1300 });
+    try {
+      const handler = handlerWith(functionS3Reader(config, () => s3.client()), undefined, small);
+      const answer = (await handler({ BatchInput: { bucket: "photos" }, Items: ["b.png", "b.png", "a.jpg", "b.png"].map((name) => ({ Key: `2026/${name}` })) })) as MapAnswer;
+      expect(answer.results.map((row) => ("error" in row ? row.error.code : "ok"))).toEqual(["ok", "ok", "TOO_MANY_PIXELS", "ok"]);
+    } finally {
+      await small.dispose();
+    }
   });
 
   it("keeps the answer within 256 KiB for many items with long keys and every label", async () => {

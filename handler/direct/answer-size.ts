@@ -15,7 +15,7 @@ export const SCORE_DIGITS = 6;
 export type MapRow =
   | { bucket: string; key: string; etag?: string; predictions: Prediction[] }
   | { bucket: string; key: string; etag?: string; error: ErrorDetail }
-  /** Only when even the rows' keys do not fit: the item is known by its position. */
+  /** Only when even one prediction per row does not fit: the item is known by its position. */
   | { error: ErrorDetail };
 
 export interface MapAnswer {
@@ -27,7 +27,7 @@ export interface MapAnswer {
 
 export const TOO_LARGE_ERROR: ErrorDetail = {
   code: "PAYLOAD_TOO_LARGE",
-  message: "left out: the batch's answer must fit Step Functions' 256 KiB; send fewer items per batch",
+  message: "left out: the answer must fit 256 KiB; send fewer items per batch",
 };
 
 export const roundScore = (score: number): number => Number(score.toPrecision(SCORE_DIGITS));
@@ -37,8 +37,8 @@ const bytes = (value: unknown): number => Buffer.byteLength(JSON.stringify(value
 /**
  * The answer, as large as it may be and no larger than `maxBytes` (UTF-8 JSON): scores rounded to SCORE_DIGITS; if
  * that is too big, every row's predictions cut to the largest count that fits (at least one, `truncatedTopK`); if
- * still too big, scored rows from the end become PAYLOAD_TOO_LARGE errors; as a last resort rows from the end lose
- * their bucket and key too (one row per item, in item order, whatever happens).
+ * still too big, rows from the end become bare PAYLOAD_TOO_LARGE errors without bucket and key (one row per item, in
+ * item order, whatever happens: the item is the one at that position of the batch).
  */
 export function fitAnswer(model: ModelIdentity, rows: readonly MapRow[], maxBytes = MAX_STATE_PAYLOAD_BYTES - INVOKE_ENVELOPE_BYTES): MapAnswer {
   const rounded = rows.map((row) =>
@@ -56,17 +56,12 @@ export function fitAnswer(model: ModelIdentity, rows: readonly MapRow[], maxByte
   const results = rounded.map((row) => withPredictions(row, 1));
   const answer: MapAnswer = { model, ...(mostPredictions > 1 && { truncatedTopK: 1 }), results };
   let size = bytes(answer);
+  const bare: MapRow = { error: TOO_LARGE_ERROR };
   for (let index = results.length - 1; index >= 0 && size > maxBytes; index--) {
-    const row = results[index]!;
-    if (!("predictions" in row)) continue;
-    const replacement: MapRow = { bucket: row.bucket, key: row.key, error: TOO_LARGE_ERROR };
-    size += bytes(replacement) - bytes(row);
-    results[index] = replacement;
-  }
-  for (let index = results.length - 1; index >= 0 && size > maxBytes; index--) {
-    const replacement: MapRow = { error: TOO_LARGE_ERROR };
-    size += bytes(replacement) - bytes(results[index]);
-    results[index] = replacement;
+    const saved = bytes(results[index]) - bytes(bare);
+    if (saved <= 0) continue;
+    results[index] = bare;
+    size -= saved;
   }
   if (size > maxBytes) throw new Error(`${results.length} rows do not fit ${maxBytes} bytes even without their keys`);
   return answer;

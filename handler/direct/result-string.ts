@@ -19,12 +19,22 @@ export function resultString(outcome: ItemOutcome): string {
     }
     return JSON.stringify({ predictions: [] });
   }
-  const { code } = outcome.error;
-  let message = outcome.error.message;
-  let text = JSON.stringify({ error: { code, message } });
-  while (bytes(text) > MAX_RESULT_STRING_BYTES && message.length > 0) {
-    message = message.slice(0, -(bytes(text) - MAX_RESULT_STRING_BYTES) - 2);
-    text = JSON.stringify({ error: { code, message: `${message}…` } });
+  const { code, message } = outcome.error;
+  const text = JSON.stringify({ error: { code, message } });
+  if (bytes(text) <= MAX_RESULT_STRING_BYTES) return text;
+  const room = MAX_RESULT_STRING_BYTES - bytes(JSON.stringify({ error: { code, message: "…" } }));
+  return JSON.stringify({ error: { code, message: `${prefixWithin(message, room)}…` } });
+}
+
+/** The longest start of `text` whose JSON-escaped UTF-8 takes at most `maxBytes`. */
+function prefixWithin(text: string, maxBytes: number): string {
+  let used = 0;
+  let end = 0;
+  for (const char of text) {
+    const cost = bytes(JSON.stringify(char)) - 2;
+    if (used + cost > maxBytes) break;
+    used += cost;
+    end += char.length;
   }
-  return text;
+  return text.slice(0, end);
 }
