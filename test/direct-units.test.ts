@@ -4,7 +4,13 @@ import { decodeTaskKey, resultCodeOf } from "../handler/direct/batch-operations.
 import { isFunctionUrlEvent, recogniseEvent, UnrecognisedEventError } from "../handler/direct/recognise.js";
 import { MAX_RESULT_STRING_BYTES, resultString } from "../handler/direct/result-string.js";
 import { ClientError, MAX_ERROR_MESSAGE_LENGTH } from "../handler/errors.js";
-import { functionUrlEvent } from "./support/function-url-event.js";
+import type { Classifier } from "../handler/classifier.js";
+import { loadConfig } from "../handler/config.js";
+import { createDirectHandler } from "../handler/direct/handler.js";
+import { resolveInlineSource } from "../handler/image-sources.js";
+import { Telemetry } from "../handler/telemetry.js";
+import { functionUrlEvent, lambdaContext } from "./support/function-url-event.js";
+import { capturedWrites } from "./support/telemetry-handler.js";
 
 const model = { name: "m", version: "1" };
 const size = (value: unknown) => Buffer.byteLength(JSON.stringify(value));
@@ -95,5 +101,43 @@ describe("S3 Batch Operations results", () => {
     expect(Buffer.byteLength(long)).toBeLessThanOrEqual(MAX_RESULT_STRING_BYTES);
     expect(JSON.parse(long).error.code).toBe("S3_OBJECT_NOT_FOUND");
     expect(JSON.parse(long).error.message).toMatch(/^é+…$/);
+  });
+});
+
+describe("a direct invocation's log line", () => {
+  it("counts the items, and names the error of an invocation that failed", async () => {
+    const config = loadConfig({ ...process.env, MODEL_DIR: undefined, POWERTOOLS_LOG_LEVEL: "INFO" });
+    // No object is readable, so nothing reaches the classifier: its manifest is all the handler uses.
+    const classifier = { manifest: { name: "m", version: "1", labels: ["a", "b"] } } as unknown as Classifier;
+    const direct = createDirectHandler({
+      config,
+      classifier,
+      telemetry: new Telemetry(config),
+      readObject: async (ref) => {
+        throw new ClientError(ref.key === "slow.jpg" ? "S3_UNAVAILABLE" : "S3_ACCESS_DENIED", "no");
+      },
+      resolveSource: resolveInlineSource,
+    });
+    const written = await capturedWrites([process.stdout, process.stderr], async () => {
+      await direct({ BatchInput: { bucket: "photos" }, Items: [{ Key: "a.jpg" }, { Key: "slow.jpg" }, { Key: "b.jpg" }] }, lambdaContext("inv-1"));
+      await direct({ Records: [] }, lambdaContext("inv-2")).catch(() => undefined);
+    });
+    const lines = written
+      .split("\n")
+      .filter(Boolean)
+      .map((line) => JSON.parse(line))
+      .filter((line) => line.message === "direct invocation");
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toMatchObject({
+      invocationId: "inv-1",
+      kind: "distributed-map",
+      items: 3,
+      ok: 0,
+      failed: 3,
+      timedOut: 0,
+      itemErrorCodes: { S3_ACCESS_DENIED: 2, S3_UNAVAILABLE: 1 },
+    });
+    expect(JSON.stringify(lines[0])).not.toContain("a.jpg");
+    expect(lines[1]).toMatchObject({ invocationId: "inv-2", kind: "unrecognised", level: "ERROR", errorName: "UnrecognisedEventError" });
   });
 });
