@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { callHandler, postImage } from "./support/handler-calls.js";
+import { lambdaContext } from "./support/function-url-event.js";
 import { testImage } from "./support/test-images.js";
 
 // The real entry point, as Lambda loads it: config from the environment, model loaded and warmed up at import.
@@ -23,5 +24,16 @@ describe("handler/index.ts", () => {
     expect(result.status).toBe(200);
     expect(result.json.model).toEqual({ name: model.json.name, version: model.json.version });
     expect(result.json.predictions).toHaveLength(Math.min(5, model.json.labels.length));
+  });
+
+  it("answers a direct invocation by its shape, and throws for an event of no known shape", async () => {
+    const image = (await testImage("png", 40, 30, 2)).toString("base64");
+    const answer = await handler({ images: [image], topK: 2 }, lambdaContext());
+    expect(answer).toMatchObject({ results: [{ predictions: [expect.anything(), expect.anything()] }] });
+    await expect(handler({ Records: [{ eventSource: "aws:sqs" }] }, lambdaContext())).rejects.toThrow(/unrecognised event with keys "Records"/);
+    // S3_INPUT_ALLOWLIST is empty here: every object of a batch is refused on its own.
+    await expect(handler({ BatchInput: { bucket: "photos" }, Items: [{ Key: "a.jpg" }] }, lambdaContext())).resolves.toMatchObject({
+      results: [{ bucket: "photos", key: "a.jpg", error: { code: "S3_ACCESS_DENIED" } }],
+    });
   });
 });

@@ -222,6 +222,17 @@ describe("ExpectedBucketOwner", () => {
     ]);
   });
 
+  it("asks for the version when a reader names one, and for the current object otherwise", async () => {
+    const { client, sent } = recordingClient();
+    const read = functionS3Reader({ s3InputAllowlist: parseAllowlist("photos"), s3MaxObjectBytes: 1 << 20 }, () => client);
+    await read({ bucket: "photos", key: "a.jpg" }, "3HL4kqtJlcpXroDTDmJ+rmSpXd3dIbrHY+MTRCxf3vjVBH40Nr8X8gdRQBpUMLUo");
+    await read({ bucket: "photos", key: "a.jpg" });
+    expect(sent).toEqual([
+      { Bucket: "photos", Key: "a.jpg", VersionId: "3HL4kqtJlcpXroDTDmJ+rmSpXd3dIbrHY+MTRCxf3vjVBH40Nr8X8gdRQBpUMLUo" },
+      { Bucket: "photos", Key: "a.jpg" },
+    ]);
+  });
+
   it("sends none when no owner is configured", async () => {
     const { client, sent } = recordingClient();
     const read = functionS3Reader({ s3InputAllowlist: parseAllowlist("photos"), s3MaxObjectBytes: 1 << 20 }, () => client);
