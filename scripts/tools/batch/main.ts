@@ -1,4 +1,6 @@
 import { parseBatchArgs, USAGE, UsageError } from "./args.js";
+import { MissingSettingError } from "./engines/deployment-outputs.js";
+import { runRemote } from "./engines/run-remote.js";
 import { formatSummary, runBatch } from "./run.js";
 import { OutputMismatchError } from "./sinks.js";
 
@@ -20,16 +22,20 @@ async function main(): Promise<number> {
   const stop = new AbortController();
   process.on("SIGINT", () => {
     if (stop.signal.aborted) process.exit(130);
-    process.stderr.write("\nstopping: finishing the images in flight and closing the output (Ctrl-C again to quit now)\n");
+    process.stderr.write(
+      options.engine
+        ? "\nstopping: the remote execution or job keeps running; --resume follows it again (Ctrl-C again to quit now)\n"
+        : "\nstopping: finishing the images in flight and closing the output (Ctrl-C again to quit now)\n",
+    );
     stop.abort();
   });
 
   try {
-    const summary = await runBatch(options, { stopSignal: stop.signal });
+    const summary = options.engine ? await runRemote(options, { stopSignal: stop.signal }) : await runBatch(options, { stopSignal: stop.signal });
     process.stdout.write(`${formatSummary(summary, options.output)}\n`);
-    return summary.interrupted ? 130 : 0;
+    return summary.interrupted ? 130 : summary.failure ? 1 : 0;
   } catch (error) {
-    const message = error instanceof OutputMismatchError ? error.message : `${(error as Error).name}: ${(error as Error).message}`;
+    const message = error instanceof OutputMismatchError || error instanceof MissingSettingError ? error.message : `${(error as Error).name}: ${(error as Error).message}`;
     process.stderr.write(`batch failed: ${message}\n`);
     return 1;
   }

@@ -11,7 +11,7 @@ const formatEta = (seconds: number) =>
 
 /** A progress bar on a terminal; elsewhere (CI, pipes, logs) a plain line every `intervalMs`. */
 export function createProgress(
-  stats: RunStats,
+  stats: Pick<RunStats, "done" | "errors" | "imagesPerSecond">,
   total: number,
   stream: NodeJS.WriteStream = process.stderr,
   intervalMs = Number(process.env.BATCH_PROGRESS_INTERVAL_MS) || 5_000,

@@ -18,9 +18,14 @@ export type BatchRecord = (
   | { bucket: string; key: string; etag: string }
   | { path: string; mtime: string }
 ) & {
-  size: number;
+  /** Bytes of the input; absent when a remote engine's item did not carry it (CSV/JSONL manifest rows). */
+  size?: number;
   model: ModelId | null;
-  latencyMs: number;
+  /**
+   * Milliseconds from read to answer; for a Step Functions run the duration of the child execution that scored the
+   * item's batch; absent for S3 Batch Operations (its report has no timing).
+   */
+  latencyMs?: number;
   predictions?: Prediction[];
   error?: { code: string; message: string };
 };

@@ -2,7 +2,17 @@ import { errorStatus } from "../../../handler/errors.js";
 import type { ExistingOutput, OutputLine } from "./formats.js";
 
 /** Codes the batch tool writes itself for failures that may pass on a later try. */
-const transientBatchCodes = new Set(["TARGET_UNREACHABLE", "TIMEOUT", "S3_UNAVAILABLE", "WORKER_CRASHED"]);
+const transientBatchCodes = new Set([
+  "TARGET_UNREACHABLE",
+  "TIMEOUT",
+  "S3_UNAVAILABLE",
+  "WORKER_CRASHED",
+  // Step Functions: the child execution that held the item failed (after its retries) or never ran.
+  "MAP_CHILD_FAILED",
+  "MAP_CHILD_PENDING",
+  // S3 Batch Operations: the task failed in a way that may pass on a later try (throttling, S3 unavailable, timeout).
+  "TemporaryFailure",
+]);
 
 /**
  * Whether an error line records a failure that may pass on a later try: throttling, 5xx, timeouts, an unreachable

@@ -29,6 +29,8 @@ export interface RunSummary {
   interrupted: boolean;
   /** Requests retried (S3 and target) after throttling, 5xx, timeouts or connection errors. */
   retries: number;
+  /** A remote engine's execution or job that did not succeed: what happened and what to do next. */
+  failure?: string;
 }
 
 export interface RunHooks {
@@ -175,5 +177,6 @@ export function formatSummary(summary: RunSummary, output: string): string {
     `  ok ${summary.ok}, errors ${errorCount}${errors.length ? ` (${errors.map(([code, count]) => `${code} ${count}`).join(", ")})` : ""}`,
     `  ${summary.imagesPerSecond.toFixed(2)} images/s, latency p50 ${ms(summary.p50Ms)}, p95 ${ms(summary.p95Ms)}, retries ${summary.retries}`,
     `  output: ${output}`,
+    ...(summary.failure ? [`  ${summary.failure}`] : []),
   ].join("\n");
 }
