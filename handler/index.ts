@@ -1,7 +1,11 @@
+import type { APIGatewayProxyEventV2, Context } from "aws-lambda";
 import { createHandler } from "./app.js";
 import { Classifier } from "./classifier.js";
 import { loadConfig } from "./config.js";
-import { resolveInlineSource } from "./image-sources.js";
+import { createDirectHandler, type DirectAnswer } from "./direct/handler.js";
+import { isFunctionUrlEvent } from "./direct/recognise.js";
+import { type ResolveImageSource, resolveInlineSource } from "./image-sources.js";
+import type { HttpResponse } from "./response.js";
 import { functionS3Reader } from "./s3-source.js";
 import { Telemetry } from "./telemetry.js";
 
@@ -37,10 +41,19 @@ telemetry.logger.info("initialised", {
 
 const readS3Object = functionS3Reader(config);
 
-/** The Lambda entry point for a function URL (payload format 2.0). */
-export const handler = createHandler({
-  config,
-  classifier,
-  telemetry,
-  resolveSource: (source) => (source.kind === "s3" ? readS3Object(source.ref) : resolveInlineSource(source)),
-});
+const resolveSource: ResolveImageSource = (source) => (source.kind === "s3" ? readS3Object(source.ref) : resolveInlineSource(source));
+const functionUrlHandler = createHandler({ config, classifier, telemetry, resolveSource });
+const directHandler = createDirectHandler({ config, classifier, telemetry, readObject: readS3Object, resolveSource });
+
+/** Function URL requests (payload format 2.0) get an HTTP response; direct invocations their own answer. */
+export interface EntryPoint {
+  (event: APIGatewayProxyEventV2, context?: Context): Promise<HttpResponse>;
+  (event: unknown, context?: Context): Promise<DirectAnswer>;
+}
+
+/**
+ * The Lambda entry point: function URL requests go to the URL handler (one cheap check); Distributed Map batches,
+ * S3 Batch Operations tasks and plain Lambda API invocations to the direct handler (handler/direct/).
+ */
+export const handler = ((event: unknown, context?: Context) =>
+  isFunctionUrlEvent(event) ? functionUrlHandler(event as APIGatewayProxyEventV2, context) : directHandler(event, context)) as EntryPoint;

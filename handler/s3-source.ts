@@ -58,15 +58,23 @@ export class S3Source {
     throw new ClientError("S3_ACCESS_DENIED", message);
   }
 
-  /** The object's bytes; ClientError S3_ACCESS_DENIED, S3_OBJECT_NOT_FOUND, S3_OBJECT_TOO_LARGE or S3_UNAVAILABLE. */
-  async read(ref: S3ObjectRef): Promise<Uint8Array> {
+  /**
+   * The object's bytes (of `versionId` when given, else the current version); ClientError S3_ACCESS_DENIED,
+   * S3_OBJECT_NOT_FOUND, S3_OBJECT_TOO_LARGE or S3_UNAVAILABLE.
+   */
+  async read(ref: S3ObjectRef, versionId?: string): Promise<Uint8Array> {
     const rule = this.assertAllowed(ref);
     const { client, maxBytes } = this.options;
     const expectedBucketOwner = rule.expectedBucketOwner ?? this.options.expectedBucketOwner;
     let response;
     try {
       response = await client.send(
-        new GetObjectCommand({ Bucket: ref.bucket, Key: ref.key, ...(expectedBucketOwner && { ExpectedBucketOwner: expectedBucketOwner }) }),
+        new GetObjectCommand({
+          Bucket: ref.bucket,
+          Key: ref.key,
+          ...(versionId && { VersionId: versionId }),
+          ...(expectedBucketOwner && { ExpectedBucketOwner: expectedBucketOwner }),
+        }),
       );
     } catch (error) {
       throw s3ClientError(error, ref);
@@ -103,7 +111,7 @@ function s3ClientError(error: unknown, ref: S3ObjectRef): ClientError {
   const name = (error as { name?: string }).name ?? "";
   const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
   const options = { cause: error };
-  if (name === "NoSuchKey" || name === "NotFound") {
+  if (name === "NoSuchKey" || name === "NotFound" || name === "NoSuchVersion") {
     return new ClientError("S3_OBJECT_NOT_FOUND", `${describe(ref)} does not exist`, options);
   }
   if (name === "NoSuchBucket") return new ClientError("S3_OBJECT_NOT_FOUND", `bucket ${ref.bucket} does not exist`, options);
@@ -129,15 +137,15 @@ const createFunctionS3Client = () => createS3Client({ requestHandler: { connecti
 export function functionS3Reader(
   settings: FunctionS3Settings,
   createClient: () => S3Client = createFunctionS3Client,
-): (ref: S3ObjectRef) => Promise<Uint8Array> {
+): (ref: S3ObjectRef, versionId?: string) => Promise<Uint8Array> {
   let source: S3Source | undefined;
-  return (ref) => {
+  return (ref, versionId) => {
     source ??= new S3Source({
       client: createClient(),
       allowlist: settings.s3InputAllowlist,
       maxBytes: settings.s3MaxObjectBytes,
       ...(settings.s3ExpectedBucketOwner && { expectedBucketOwner: settings.s3ExpectedBucketOwner }),
     });
-    return source.read(ref);
+    return source.read(ref, versionId);
   };
 }
