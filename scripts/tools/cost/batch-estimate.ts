@@ -1,3 +1,4 @@
+import { MAX_BATCH_ITEMS } from "../../../handler/direct/events.js";
 import {
   EXPRESS_DURATION_PRICE_PER_GB_SECOND,
   EXPRESS_DURATION_STEP_MS,
@@ -18,8 +19,6 @@ export const CHILD_EXECUTION_TYPES: readonly ChildExecutionType[] = ["STANDARD",
 export type ItemSource = "listing" | "manifest";
 export const ITEM_SOURCES: readonly ItemSource[] = ["listing", "manifest"];
 
-/** The function refuses a Distributed Map batch of more items than this (handler limit MAX_BATCH_ITEMS). */
-export const MAX_ITEMS_PER_INVOCATION = 1000;
 
 /** Lambda's longest timeout. */
 export const MAX_INVOCATION_MS = 900_000;
@@ -90,8 +89,8 @@ export interface BatchJobCost {
 export function checkBatchJobInput(input: BatchJobInput): void {
   const { images, batchSize, memoryMB, invocationMs } = input;
   if (!Number.isInteger(images) || images < 1) throw new RangeError(`images must be a positive whole number, got ${images}`);
-  if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > MAX_ITEMS_PER_INVOCATION) {
-    throw new RangeError(`batch size must be a whole number from 1 to ${MAX_ITEMS_PER_INVOCATION} (the function's limit), got ${batchSize}`);
+  if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > MAX_BATCH_ITEMS) {
+    throw new RangeError(`batch size must be a whole number from 1 to ${MAX_BATCH_ITEMS} (the function's limit), got ${batchSize}`);
   }
   if (!Number.isInteger(memoryMB) || memoryMB < MIN_MEMORY_MB || memoryMB > MAX_MEMORY_MB) {
     throw new RangeError(`memory must be a whole number of MB from ${MIN_MEMORY_MB} to ${MAX_MEMORY_MB}, got ${memoryMB}`);
