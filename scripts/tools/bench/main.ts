@@ -8,11 +8,13 @@ import { cpus, loadavg, tmpdir, totalmem } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { loadManifest } from "../../../handler/manifest.js";
+import { batchSizeCosts } from "./batch-costs.js";
 import { latencySvg } from "./chart.js";
 import { type ColdStartResult, measureColdStart } from "../../shared/cold-start.js";
 import { summarizeCpuProfile } from "./cpu-profile.js";
 import { ensureImageSet } from "./image-set.js";
 import type { PhaseContext } from "./phase-protocol.js";
+import type { BatchSizesResult } from "./phases/batch-sizes.js";
 import type { ConventionsResult } from "./phases/conventions.js";
 import type { FloorResult } from "./phases/floor.js";
 import { type InProcessResult, measureInProcess } from "./phases/in-process.js";
@@ -24,7 +26,8 @@ import { runPhase } from "./run-phase.js";
 
 const usage = `Usage: npm run bench -- [--rounds N] [--cold-runs N] [--server-seconds S] [--threads N] [--skip PHASE,...] [--out DIR] [--build] [--report-only] [--wait-quiet S]
 
-Phases: floor, conventions (every resize convention vs the exact path's floor), in-process (handler + floor + transformers.js peer, interleaved), profile, cold-start, server.
+Phases: floor, conventions (every resize convention vs the exact path's floor), in-process (handler + floor + transformers.js peer, interleaved), profile, cold-start, server,
+batch-sizes (Distributed Map batches of 1, 8, 16 and 32 images through the handler from s3rver, priced as by npm run cost -- --batch-size N).
 Writes DIR/results.json, DIR/REPORT.md and DIR/latency.svg (default DIR: bench). Needs model/ (npm run model:ensure)
 and, for the bundle's cold start, build/lambda (npm run build, or --build to run it first).
 --report-only re-renders REPORT.md and latency.svg from an existing DIR/results.json without measuring.
@@ -191,6 +194,17 @@ partial.coldStart.source = await phase<ColdStartResult>("cold-start-source", () 
 
 process.env.BENCH_SERVER_SECONDS = values["server-seconds"];
 partial.server = await phase<ServerResult>("server", () => runPhase("server", context, { MODEL_DIR: modelDir }));
+
+const batchSizes = await phase<BatchSizesResult>("batch-sizes", () => runPhase("batch-sizes", context, phaseEnv));
+if (batchSizes) {
+  partial.batchSizes = { ...batchSizes, costs: batchSizeCosts(batchSizes) };
+  partial.costBatchDurations = {
+    description:
+      `warm per-invocation p50 of Distributed Map batches of ${batchSizes.image} read from s3rver, through the in-process handler on this machine ` +
+      `(${partial.machine.cpus} × ${partial.machine.cpuModel}, ${threads} threads; a 2048 MB Lambda has ≈1.2 vCPU and reads from S3 over the network, so expect it slower there)`,
+    points: batchSizes.runs.map((run) => ({ batchSize: run.batchSize, ms: run.invocationMs.p50 })),
+  };
+}
 
 const reference = partial.inProcess?.images[0];
 if (reference) {

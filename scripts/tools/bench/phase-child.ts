@@ -6,6 +6,7 @@ const phases: Record<string, () => Promise<{ run(context: PhaseContext): Promise
   conventions: () => import("./phases/conventions.js"),
   server: () => import("./phases/server.js"),
   profile: () => import("./phases/profile.js"),
+  "batch-sizes": () => import("./phases/batch-sizes.js"),
 };
 
 const [name = "", contextJson = "{}"] = process.argv.slice(2);

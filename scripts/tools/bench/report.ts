@@ -1,4 +1,5 @@
 import type { ColdStartPhases } from "../../shared/cold-start.js";
+import { BENCH_BATCH_JOB } from "./batch-costs.js";
 import type { BenchResults } from "./results.js";
 
 const f = (value: number | undefined, digits = 1) => (value === undefined || !Number.isFinite(value) ? "n/a" : value.toFixed(digits));
@@ -224,6 +225,8 @@ export function renderReport(results: BenchResults): string {
     );
   }
 
+  if (results.batchSizes) out.push(...batchSizesSection(results.batchSizes));
+
   if (results.profile) {
     const p = results.profile;
     out.push(
@@ -272,6 +275,45 @@ function conventionsSection(c: NonNullable<BenchResults["conventions"]>): string
           ...c.conventions.map((name) => f(image.byConvention[name]?.endToEnd.p50, 2)),
           f(image.floor.endToEnd.p50, 2),
           `${f(exact === undefined ? undefined : exact / image.floor.endToEnd.p50, 2)}×`,
+        ];
+      }),
+    ),
+    "",
+  ];
+}
+
+/** Distributed Map batches through the handler: throughput and per-invocation duration by batch size, and the cost. */
+function batchSizesSection(b: NonNullable<BenchResults["batchSizes"]>): string[] {
+  const single = b.costs.find((cost) => cost.batchSize === 1);
+  const usd = (value: number | undefined) => (value === undefined ? "n/a" : `$${value.toFixed(2)}`);
+  return [
+    "## Batch sizes (Distributed Map)",
+    "",
+    `The exported \`handler\` called with Distributed Map child events (\`{BatchInput, Items}\` of listObjectsV2 items) whose objects, ${b.image}, ` +
+      `it reads from s3rver (a local S3 in its own process) and scores in chunks of MAX_BATCH_IMAGES per ONNX run. Each batch size scores ${b.imagesPerTurn} images per turn; ` +
+      `${b.rounds} rounds, order rotated, after a warm-up. *images/s/core* = images per second of wall time ÷ ${b.threads} (the cores given to ONNX Runtime); ` +
+      "*CPU ms / image* = the process's CPU time (all threads) per image. " +
+      `Cost: \`npm run cost -- --batch-size N\` for ${BENCH_BATCH_JOB.images.toLocaleString("en-US")} images (${BENCH_BATCH_JOB.childExecutionType} child executions, items from a ${BENCH_BATCH_JOB.source}, ` +
+      `${BENCH_BATCH_JOB.memoryMB} MB) with the measured p50 invocation duration: Lambda requests and duration, Step Functions transitions, S3 LIST/GET/PUT. ` +
+      "Real S3 adds network latency a batch overlaps and a 2048 MB Lambda has ≈1.2 vCPU, so durations there are longer; the ratios are what carries over.",
+    "",
+    table(
+      ["images / invocation", "invocations", "invocation p50", "p95", "p50 / image", "images/s", "images/s/core", "CPU ms / image", "$ / M images arm64", "x86_64", "Lambda alone arm64", "vs 1 / invocation (arm64)"],
+      b.runs.map((run) => {
+        const cost = b.costs.find((c) => c.batchSize === run.batchSize);
+        return [
+          run.batchSize,
+          run.invocations,
+          f(run.invocationMs.p50, 2),
+          f(run.invocationMs.p95, 2),
+          f(run.invocationMs.p50 / run.batchSize, 2),
+          f(run.imagesPerSecond, 1),
+          f(run.imagesPerSecondPerCore, 1),
+          f(run.cpuMsPerImage, 2),
+          usd(cost?.perMillionImages.arm64),
+          usd(cost?.perMillionImages.x86_64),
+          usd(cost?.lambdaPerMillionImages.arm64),
+          cost && single ? `${f(single.perMillionImages.arm64 / cost.perMillionImages.arm64, 2)}×` : "n/a",
         ];
       }),
     ),

@@ -1,7 +1,9 @@
 import type { ColdStartResult } from "../../shared/cold-start.js";
+import { BATCH_COST_GOAL, type BatchSizeCost } from "./batch-costs.js";
 import type { ProfileSummary } from "./cpu-profile.js";
 import type { BenchImage } from "./image-set.js";
 import type { LoadSample } from "./phase-protocol.js";
+import type { BatchSizesResult } from "./phases/batch-sizes.js";
 import type { ConventionsResult } from "./phases/conventions.js";
 import type { FloorResult } from "./phases/floor.js";
 import type { InProcessResult } from "./phases/in-process.js";
@@ -36,10 +38,14 @@ export interface BenchResults {
   inProcess?: InProcessResult;
   coldStart: { bundle?: ColdStartResult; source?: ColdStartResult; bundleBuiltAt?: string; bundleStale?: boolean };
   server?: ServerResult;
+  /** Distributed Map batches of 1, 8, 16 and 32 images through the handler, and their cost per million images. */
+  batchSizes?: BatchSizesResult & { costs: BatchSizeCost[] };
   profile?: ProfileSummary & { loop: { image: string; iterations: number; loopMs: number } };
   targets: Target[];
   /** The duration `npm run cost` uses by default. */
   costDuration?: { ms: number; description: string };
+  /** The per-invocation durations by batch size `npm run cost -- --batch-size N` uses by default. */
+  costBatchDurations?: { description: string; points: { batchSize: number; ms: number }[] };
   errors: string[];
 }
 
@@ -133,6 +139,8 @@ export function evaluateTargets(results: Omit<BenchResults, "targets">): Target[
       : { name: "Cold initialisation from build/lambda", goal: "≤ 700 ms", measured: "not measured (no build/lambda; run npm run build)", met: undefined },
   );
 
+  targets.push(batchCostTarget(results.batchSizes?.costs));
+
   const server = results.server;
   if (server) {
     const steady = Math.max(...server.runs.map((run) => run.steadyRssMB));
@@ -170,5 +178,38 @@ function exactPathTarget(conventions: ConventionsResult | undefined): Target | u
       `${fixed(reference.floor.endToEnd.min, 2)} ms → ${fixed(exact.endToEnd.min / reference.floor.endToEnd.min, 2)}×`,
     met,
     ...(met ? {} : { gap: `${fixed(ratio, 2)}× instead of ≤ ${EXACT_PATH_GOAL}× (${fixed(exact.endToEnd.p50 - EXACT_PATH_GOAL * floor, 2)} ms over)` }),
+  };
+}
+
+const usd = (value: number) => `$${value.toFixed(2)}`;
+
+/** Issue 15: cost per image at the cheapest measured batch size vs one image per invocation, on both architectures. */
+export function batchCostTarget(costs: readonly BatchSizeCost[] | undefined): Target {
+  const name = "Batch scoring: cost per image, best batch size vs 1 per invocation";
+  const goal = `≥ ${BATCH_COST_GOAL}× cheaper (1M images, Distributed Map, STANDARD children, 2048 MB, arm64 and x86_64)`;
+  const single = costs?.find((cost) => cost.batchSize === 1);
+  const batched = costs?.filter((cost) => cost.batchSize > 1) ?? [];
+  if (!single || batched.length === 0) return { name, goal, measured: "not measured", met: undefined };
+  const best = batched.reduce((a, b) => (b.perMillionImages.arm64 < a.perMillionImages.arm64 ? b : a));
+  const ratios = (["arm64", "x86_64"] as const).map((arch) => ({
+    arch,
+    job: single.perMillionImages[arch] / best.perMillionImages[arch],
+    lambda: single.lambdaPerMillionImages[arch] / best.lambdaPerMillionImages[arch],
+  }));
+  const worst = Math.min(...ratios.map((ratio) => ratio.job));
+  const met = worst >= BATCH_COST_GOAL;
+  return {
+    name,
+    goal,
+    measured:
+      `best ${best.batchSize} per invocation (${fixed(best.invocationMs, 1)} ms vs ${fixed(single.invocationMs, 1)} ms for 1): ` +
+      ratios
+        .map(
+          ({ arch, job, lambda }) =>
+            `${arch} ${usd(best.perMillionImages[arch])} vs ${usd(single.perMillionImages[arch])} per million images → ${fixed(job, 2)}× (Lambda alone ${fixed(lambda, 2)}×)`,
+        )
+        .join("; "),
+    met,
+    ...(met ? {} : { gap: `${fixed(worst, 2)}× instead of ≥ ${BATCH_COST_GOAL}×` }),
   };
 }

@@ -1,14 +1,25 @@
 import { parseArgs } from "node:util";
+import { batchCost } from "./batch-command.js";
+import { CHILD_EXECUTION_TYPES, type ChildExecutionType, ITEM_SOURCES, type ItemSource } from "./batch-estimate.js";
 import { estimateMonthlyCost } from "./estimate.js";
 import { formatEstimate } from "./format.js";
-import { readMeasuredDuration } from "./measured-duration.js";
+import { readMeasuredBatchDurations, readMeasuredDuration } from "./measured-duration.js";
 import { ARCHITECTURES, type Architecture } from "./pricing.js";
 
 const usage = `Usage: npm run cost -- --memory MB --arch x86_64|arm64 --requests-per-month N [--provisioned K] [--duration-ms D] [--json]
+       npm run cost -- --batch-size N [--images I] [--memory MB] [--arch x86_64|arm64] [--execution-type STANDARD|EXPRESS]
+                       [--source listing|manifest] [--overhead-ms A --per-image-ms B] [--json]
 
 Monthly AWS Lambda cost (us-east-1) of serving N requests on-demand and with K provisioned-concurrency instances.
 The duration defaults to the warm end-to-end time measured by the last \`npm run bench\` (bench/results.json);
---duration-ms overrides it. Billed duration is rounded up to a whole millisecond, as Lambda bills.`;
+--duration-ms overrides it. Billed duration is rounded up to a whole millisecond, as Lambda bills.
+
+With --batch-size: the cost of one batch job of I images (default 1,000,000) through a Step Functions Distributed Map
+with N images per invocation (1 to 1000), beside the same job with 1 image per invocation: Lambda requests and
+duration (arm64 and x86_64 unless --arch), Step Functions transitions (STANDARD children, the default) or EXPRESS
+executions, S3 LIST (listing source, the default) / GET / ResultWriter PUT requests. --memory defaults to 2048 MB.
+The duration of one invocation is A + B × N ms: measured by the last \`npm run bench\` (batch phase) unless both
+--overhead-ms and --per-image-ms are given, else documented defaults.`;
 
 function fail(message: string): never {
   console.error(`${message}\n\n${usage}`);
@@ -22,6 +33,12 @@ function numberOption(name: string, raw: string | undefined): number | undefined
   return value;
 }
 
+function choice<T extends string>(name: string, raw: string | undefined, allowed: readonly T[], fallback: T): T {
+  if (raw === undefined) return fallback;
+  if (!allowed.includes(raw as T)) fail(`--${name} must be ${allowed.join(" or ")}, got "${raw}"`);
+  return raw as T;
+}
+
 let values;
 try {
   ({ values } = parseArgs({
@@ -31,6 +48,12 @@ try {
       "requests-per-month": { type: "string" },
       provisioned: { type: "string" },
       "duration-ms": { type: "string" },
+      "batch-size": { type: "string" },
+      images: { type: "string" },
+      "execution-type": { type: "string" },
+      source: { type: "string" },
+      "overhead-ms": { type: "string" },
+      "per-image-ms": { type: "string" },
       json: { type: "boolean", default: false },
       help: { type: "boolean", short: "h", default: false },
     },
@@ -42,6 +65,44 @@ if (values.help) {
   console.log(usage);
   process.exit(0);
 }
+
+const batchOnly = ["images", "execution-type", "source", "overhead-ms", "per-image-ms"] as const;
+const requestsOnly = ["requests-per-month", "provisioned", "duration-ms"] as const;
+
+if (values["batch-size"] !== undefined) {
+  for (const name of requestsOnly) {
+    if (values[name] !== undefined) fail(`--${name} does not apply to a batch job (--batch-size)${name === "duration-ms" ? ": use --overhead-ms and --per-image-ms" : ""}`);
+  }
+  const overheadMs = numberOption("overhead-ms", values["overhead-ms"]);
+  const perImageMs = numberOption("per-image-ms", values["per-image-ms"]);
+  if ((overheadMs === undefined) !== (perImageMs === undefined)) fail("--overhead-ms and --per-image-ms go together");
+  if (overheadMs !== undefined && overheadMs < 0) fail(`--overhead-ms must not be negative, got ${overheadMs}`);
+  if (perImageMs !== undefined && perImageMs <= 0) fail(`--per-image-ms must be positive, got ${perImageMs}`);
+  const arch = values.arch === undefined ? undefined : choice<Architecture>("arch", values.arch, ARCHITECTURES, "arm64");
+  let answer;
+  try {
+    answer = batchCost(
+      {
+        batchSize: numberOption("batch-size", values["batch-size"])!,
+        images: numberOption("images", values.images) ?? 1_000_000,
+        memoryMB: numberOption("memory", values.memory) ?? 2048,
+        architectures: arch ? [arch] : ["arm64", "x86_64"],
+        childExecutionType: choice<ChildExecutionType>("execution-type", values["execution-type"], CHILD_EXECUTION_TYPES, "STANDARD"),
+        source: choice<ItemSource>("source", values.source, ITEM_SOURCES, "listing"),
+        overheadMs,
+        perImageMs,
+      },
+      await readMeasuredBatchDurations(),
+    );
+  } catch (error) {
+    if (!(error instanceof RangeError)) throw error;
+    fail(error.message);
+  }
+  console.log(values.json ? JSON.stringify({ durationSource: answer.durationSource, ...answer.comparison }, null, 2) : answer.text);
+  process.exit(0);
+}
+
+for (const name of batchOnly) if (values[name] !== undefined) fail(`--${name} needs --batch-size`);
 
 const memoryMB = numberOption("memory", values.memory) ?? fail("--memory is required");
 const requestsPerMonth = numberOption("requests-per-month", values["requests-per-month"]) ?? fail("--requests-per-month is required");

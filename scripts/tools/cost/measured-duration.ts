@@ -1,5 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { z } from "zod";
+import type { MeasuredInvocation } from "./invocation-duration.js";
 
 /** Where `npm run bench` leaves the duration the cost model uses by default. */
 export const BENCH_RESULTS_PATH = "bench/results.json";
@@ -27,4 +28,32 @@ export async function readMeasuredDuration(path: string = BENCH_RESULTS_PATH): P
   if (!parsed.success) return undefined;
   const { costDuration, finishedAt } = parsed.data;
   return { ms: costDuration.ms, description: `${costDuration.description}, ${path} of ${finishedAt}` };
+}
+
+const batchResultsSchema = z.object({
+  finishedAt: z.string(),
+  costBatchDurations: z.object({
+    description: z.string(),
+    points: z.array(z.object({ batchSize: z.number().int().positive(), ms: z.number().positive() })).min(1),
+  }),
+});
+
+export interface MeasuredBatchDurations {
+  /** Per-invocation durations by batch size. */
+  points: MeasuredInvocation[];
+  description: string;
+}
+
+/** The per-invocation durations by batch size the last benchmark measured, or undefined when there are none. */
+export async function readMeasuredBatchDurations(path: string = BENCH_RESULTS_PATH): Promise<MeasuredBatchDurations | undefined> {
+  let text: string;
+  try {
+    text = await readFile(path, "utf8");
+  } catch {
+    return undefined;
+  }
+  const parsed = batchResultsSchema.safeParse(JSON.parse(text));
+  if (!parsed.success) return undefined;
+  const { costBatchDurations, finishedAt } = parsed.data;
+  return { points: costBatchDurations.points, description: `${costBatchDurations.description}, ${path} of ${finishedAt}` };
 }
