@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { mkdtemp, readFile, readdir, rm } from "node:fs/promises";
+import { mkdtemp, readFile, readdir } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -86,6 +86,7 @@ export async function ensureDebianRootfs(options: { arch: ContainerArch; log: (l
     );
     return { ref, built: true };
   } finally {
-    await rm(work, { recursive: true, force: true });
+    // --one-file-system: a failed debootstrap can leave /proc or a bind-mounted /dev inside the tree.
+    await execFileAsync("rm", ["-rf", "--one-file-system", work]);
   }
 }
