@@ -39,10 +39,16 @@ export class EnvironmentPool {
     private readonly size: number,
     private readonly startEnvironment: EnvironmentFactory,
     private readonly maxQueued = Number.POSITIVE_INFINITY,
+    /** False: no environment starts before its first invocation (as on-demand Lambda), so init errors reach the caller. */
+    private readonly initUpFront = true,
   ) {}
 
   /** Initialises every environment up front; rejects if any handler module fails to load. */
   async start(): Promise<void> {
+    if (!this.initUpFront) {
+      for (let index = 0; index < this.size; index += 1) this.free.push({ index, environment: undefined });
+      return;
+    }
     const started = await Promise.allSettled(Array.from({ length: this.size }, () => this.startEnvironment()));
     const failure = started.find((result) => result.status === "rejected");
     if (failure) {

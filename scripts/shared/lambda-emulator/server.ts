@@ -32,6 +32,11 @@ export interface LocalFunctionUrlOptions {
    * of `handlerModule`, or containers of `image`.
    */
   environmentFactory?: (env: NodeJS.ProcessEnv) => EnvironmentFactory;
+  /**
+   * Start every execution environment before listening, and fail to start if one cannot init (default true). False:
+   * each starts on its first request, as on-demand Lambda does, and an init error is that request's answer (502).
+   */
+  initUpFront?: boolean;
   /** 0 picks a free port. */
   port?: number;
   /**
@@ -164,7 +169,7 @@ export async function startLocalFunctionUrl(options: LocalFunctionUrlOptions): P
   const maxQueued = options.maxQueued ?? defaultMaxQueued(concurrency);
   const drainBounds = options.drainBounds ?? defaultDrainBounds;
   const host = options.host ?? "127.0.0.1";
-  const pool = new EnvironmentPool(concurrency, (options.environmentFactory ?? defaultEnvironmentFactory(options, timeoutMs))(env), maxQueued);
+  const pool = new EnvironmentPool(concurrency, (options.environmentFactory ?? defaultEnvironmentFactory(options, timeoutMs))(env), maxQueued, options.initUpFront ?? true);
   await pool.start();
   // Known once the port is bound.
   let acceptsHost: (hostHeader: string | undefined) => boolean = () => false;
