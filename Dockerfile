@@ -1,4 +1,5 @@
-# The Lambda function image. Build with npm run image (scripts/tools/image/main.sh: docker buildx, --provenance=false).
+# The Lambda function image. Build with npm run image (scripts/tools/image/main.sh: docker buildx, --provenance=false),
+# or locally with podman on a stand-in base image: npm run image:build -- --local (README, "Container image").
 #
 # Stage "build" runs on the same AWS Lambda base image as the function, so `npm ci` installs the native
 # modules (onnxruntime-node, sharp) for Amazon Linux 2023's glibc and the target architecture. The context is
@@ -15,7 +16,12 @@ ARG TARGETARCH
 WORKDIR /src
 COPY package.json package-lock.json .npmrc ./
 # No install scripts: the native packages ship prebuilt binaries, and .npmrc skips onnxruntime-node's CUDA download.
-RUN npm ci --ignore-scripts --no-audit --no-fund
+# Behind a TLS-inspecting proxy, pass its CA as the build secret "ca" (--secret id=ca,src=FILE): it is trusted for
+# this step only and never stored in a layer. npm's download cache persists across builds (a lockfile change
+# fetches only what changed).
+RUN --mount=type=secret,id=ca,required=false --mount=type=cache,target=/root/.npm,sharing=locked \
+    if [ -f /run/secrets/ca ]; then export NODE_EXTRA_CA_CERTS=/run/secrets/ca; fi; \
+    npm ci --ignore-scripts --no-audit --no-fund
 COPY tsconfig.json ./
 COPY handler/ handler/
 # scripts/build-time/ imports only handler/ and itself (test/layout.test.ts), so the build runs from these alone.

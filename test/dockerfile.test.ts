@@ -76,7 +76,7 @@ describe("Dockerfile", () => {
     const { stages } = await parseDockerfile();
     const builder = stages[0]!;
     const runs = builder.instructions.filter((i) => i.getKeyword() === "RUN").map((i) => argumentValues(i).join(" "));
-    const install = runs.findIndex((command) => /^npm ci\b/.test(command));
+    const install = runs.findIndex((command) => /(^|[;&] *)npm ci\b/.test(command));
     const buildRun = runs.findIndex((command) => /^npm run build\b/.test(command) && command.includes("--arch"));
     expect(install).toBeGreaterThanOrEqual(0);
     expect(buildRun).toBeGreaterThan(install);
@@ -84,6 +84,21 @@ describe("Dockerfile", () => {
     // buildx's TARGETARCH values are accepted by the build script.
     expect(parseArch("amd64")).toBe("x64");
     expect(parseArch("arm64")).toBe("arm64");
+  });
+
+  it("npm ci trusts the optional build secret ca (a TLS-inspecting proxy's CA) for that step only, and keeps npm's cache", async () => {
+    const { stages } = await parseDockerfile();
+    const builder = stages[0]!;
+    const install = builder.instructions.find((i) => i.getKeyword() === "RUN" && /\bnpm ci\b/.test(i.getTextContent()))!;
+    const text = install.getTextContent();
+    // Optional, so docker buildx and podman build without --secret still work.
+    expect(text).toContain("--mount=type=secret,id=ca,required=false");
+    expect(text).toMatch(/if \[ -f \/run\/secrets\/ca \]; then export NODE_EXTRA_CA_CERTS=\/run\/secrets\/ca; fi/);
+    expect(text).toContain("--mount=type=cache,target=/root/.npm");
+    // The CA is never copied or set for later steps.
+    for (const instruction of builder.instructions.filter((i) => i !== install)) {
+      expect(instruction.getTextContent()).not.toMatch(/secrets\/ca|NODE_EXTRA_CA_CERTS/);
+    }
   });
 
   it("copies every source from the Docker context, and the context holds nothing the build does not copy; never node_modules", async () => {
