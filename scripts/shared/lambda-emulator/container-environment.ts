@@ -4,7 +4,7 @@ import { once } from "node:events";
 import { FUNCTION_ENV } from "../../../handler/settings.js";
 import type { EnvironmentFactory } from "./function-environment.js";
 import { containerPeakMemoryMB, forgetContainer } from "./container-memory.js";
-import { runPodman } from "./podman-call.js";
+import { ensureContainersConf, podmanArgs, runPodman } from "../container/podman.js";
 import { type LaunchedRuntime, RuntimeApiEnvironment } from "./runtime-api/runtime-api-environment.js";
 
 /** Lambda's sandbox user for functions (sbx_user1051): functions never run as root. */
@@ -82,7 +82,7 @@ export function containerRunArgs(name: string, variables: Record<string, string>
 
 function launchContainer(options: ContainerEnvironmentOptions, runtimeApi: string): LaunchedRuntime {
   const name = `lambda-env-${randomBytes(6).toString("hex")}`;
-  const args = ["--runtime", "runc", ...containerRunArgs(name, containerVariables(options.env, options.image, runtimeApi), options.image)];
+  const args = podmanArgs(containerRunArgs(name, containerVariables(options.env, options.image, runtimeApi), options.image));
   // Its own process group: Ctrl-C on `npm start` must not reach the container; the server stops it.
   const child = spawn("podman", args, { stdio: ["ignore", options.output, options.output], detached: true });
   const exited = new Promise<string>((resolve) => {
@@ -104,10 +104,14 @@ function launchContainer(options: ContainerEnvironmentOptions, runtimeApi: strin
 
 /** Execution environments that are containers of the function image, each with its own Runtime API endpoint. */
 export function containerEnvironmentFactory(options: ContainerEnvironmentOptions): EnvironmentFactory {
-  return () =>
-    RuntimeApiEnvironment.start({
+  let podmanReady: Promise<boolean> | undefined;
+  return async () => {
+    podmanReady ??= ensureContainersConf();
+    await podmanReady;
+    return RuntimeApiEnvironment.start({
       launch: (runtimeApi) => launchContainer(options, runtimeApi),
       invokedFunctionArn: options.invokedFunctionArn,
       initTimeoutMs: options.initTimeoutMs,
     });
+  };
 }

@@ -1,5 +1,5 @@
 import { readFile } from "node:fs/promises";
-import { runPodman } from "./podman-call.js";
+import { runPodman } from "../container/podman.js";
 
 const cgroupPaths = new Map<string, Promise<string | undefined>>();
 
