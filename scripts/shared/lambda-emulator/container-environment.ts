@@ -21,6 +21,8 @@ export interface ContainerImageOptions {
   command?: string[];
   /** Default: `lambdaSandboxUser`. */
   user?: string;
+  /** Receives the container's stdout and stderr instead of the server's `output` setting (tests read the log lines). */
+  onOutput?: (chunk: string) => void;
 }
 
 export interface ContainerEnvironmentOptions {
@@ -84,7 +86,13 @@ function launchContainer(options: ContainerEnvironmentOptions, runtimeApi: strin
   const name = `lambda-env-${randomBytes(6).toString("hex")}`;
   const args = podmanArgs(containerRunArgs(name, containerVariables(options.env, options.image, runtimeApi), options.image));
   // Its own process group: Ctrl-C on `npm start` must not reach the container; the server stops it.
-  const child = spawn("podman", args, { stdio: ["ignore", options.output, options.output], detached: true });
+  const { onOutput } = options.image;
+  const output = onOutput ? "pipe" : options.output;
+  const child = spawn("podman", args, { stdio: ["ignore", output, output], detached: true });
+  if (onOutput) {
+    child.stdout?.setEncoding("utf8").on("data", onOutput);
+    child.stderr?.setEncoding("utf8").on("data", onOutput);
+  }
   const exited = new Promise<string>((resolve) => {
     child.once("exit", (code, signal) => resolve(`podman run ended with code ${code}, signal ${signal}`));
     child.once("error", (error) => resolve(`podman could not be started: ${error.message}`));
