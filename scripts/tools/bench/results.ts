@@ -6,6 +6,7 @@ import type { ConventionsResult } from "./phases/conventions.js";
 import type { FloorResult } from "./phases/floor.js";
 import type { InProcessResult } from "./phases/in-process.js";
 import type { ServerResult } from "./phases/server.js";
+import type { ContainerStartResult } from "./container-start.js";
 
 export interface Target {
   name: string;
@@ -34,7 +35,14 @@ export interface BenchResults {
   /** Every resize convention's decode + resize and end-to-end time beside the exact path's floor. */
   conventions?: ConventionsResult;
   inProcess?: InProcessResult;
-  coldStart: { bundle?: ColdStartResult; source?: ColdStartResult; bundleBuiltAt?: string; bundleStale?: boolean };
+  coldStart: {
+    bundle?: ColdStartResult;
+    source?: ColdStartResult;
+    bundleBuiltAt?: string;
+    bundleStale?: boolean;
+    /** The function image under podman, when podman and the local image exist. */
+    container?: ContainerStartResult;
+  };
   server?: ServerResult;
   profile?: ProfileSummary & { loop: { image: string; iterations: number; loopMs: number } };
   targets: Target[];
