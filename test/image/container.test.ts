@@ -16,6 +16,11 @@ let ref: string;
 const started: LocalFunctionUrl[] = [];
 
 beforeAll(async () => {
+  // TEST_IMAGE_REF: an image already built (e.g. by npm run image:build -- --local) instead of building it here.
+  if (process.env.TEST_IMAGE_REF) {
+    ref = process.env.TEST_IMAGE_REF;
+    return;
+  }
   const built = await buildLocalImage({ arch: localImageArch, log: (line) => process.stderr.write(`${line}\n`) });
   ref = built.ref;
   console.log(`image ${ref} built or found in ${built.seconds.toFixed(1)} s`);
