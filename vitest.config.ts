@@ -4,7 +4,8 @@ export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
     // The real-browser suite runs on its own: npm run test:browser (vitest.browser.config.ts).
-    exclude: [...configDefaults.exclude, "test/browser/**"],
+    // The container image suite runs on its own too: npm run test:image (vitest.image.config.ts).
+    exclude: [...configDefaults.exclude, "test/browser/**", "test/image/**"],
     globalSetup: ["test/global-setup.ts"],
     pool: "forks",
     testTimeout: 60_000,

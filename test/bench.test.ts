@@ -11,6 +11,7 @@ import { attr, OnnxGraphBuilder } from "../scripts/build-time/onnx/graph-builder
 import { mulberry32 } from "../scripts/shared/prng.js";
 import { median, percentile, summarize } from "../scripts/shared/stats.js";
 import { seededBytes } from "./support/crafted-images.js";
+import { containerStartLine } from "../scripts/tools/bench/container-start.js";
 
 const H = 2;
 const W = 3;
@@ -88,6 +89,17 @@ describe("peer model for transformers.js", () => {
     expect(pre.image_mean).toEqual([0.1, 0.2, 0.3]);
     expect(pre.image_std).toEqual([1, 2, 3]);
     expect(pre.resample).toBe(2);
+  });
+});
+
+describe("bench: container start → ready", () => {
+  it("reports the median beside the runs, or says why it was not measured and how to get it", () => {
+    expect(containerStartLine({ ref: "localhost/image-classifier:local-x64", runs: [900, 1100, 1000], medianMs: 1000 })).toMatch(
+      /^Container start → ready \(`podman run` of localhost\/image-classifier:local-x64 .*median 1000 ms of 3 \(900, 1100, 1000 ms\)\.$/,
+    );
+    expect(containerStartLine({ ref: "x", unavailable: "no image x: run npm run image:build -- --local" })).toBe(
+      "Container start → ready: not measured — no image x: run npm run image:build -- --local.",
+    );
   });
 });
 

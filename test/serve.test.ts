@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildFunctionUrlEvent } from "../scripts/shared/lambda-emulator/event.js";
 import { bindWarning, hostPolicy } from "../scripts/shared/lambda-emulator/host-check.js";
 import type { DrainBounds } from "../scripts/shared/lambda-emulator/lingering-close.js";
-import { parseServeOptions } from "../scripts/shared/lambda-emulator/options.js";
+import { defaultLocalImageRef, parseServeOptions } from "../scripts/shared/lambda-emulator/options.js";
 import { spareConnections, startLocalFunctionUrl } from "../scripts/shared/lambda-emulator/server.js";
 import { announcedFunctionUrl, spawnScript } from "./support/processes.js";
 import { rawRequest } from "./support/raw-http.js";
@@ -110,6 +110,20 @@ describe("npm start options", () => {
     expect(optionsOf(["--concurrency", "2"]).env?.ORT_INTRA_OP_THREADS).toMatch(/^[1-9]\d*$/);
     expect(optionsOf(["--concurrency", "2"], { ORT_INTRA_OP_THREADS: "4" }).env?.ORT_INTRA_OP_THREADS).toBe("4");
     expect(optionsOf([]).env?.ORT_INTRA_OP_THREADS).toBeUndefined();
+  });
+
+  it("--image [REF]: containers of REF, or of the default local image which must be built first", () => {
+    const parse = (argv: string[]) => {
+      const parsed = parseServeOptions(argv, {});
+      if (parsed.help) throw new Error("unexpected --help");
+      return { image: parsed.options.image, buildImage: parsed.buildImage };
+    };
+    expect(parse([])).toEqual({ image: undefined, buildImage: false });
+    expect(parse(["--image"])).toEqual({ image: { ref: defaultLocalImageRef }, buildImage: true });
+    expect(parse(["--image", "--port", "0"])).toEqual({ image: { ref: defaultLocalImageRef }, buildImage: true });
+    expect(parse(["--image", "example.com/fn:1"])).toEqual({ image: { ref: "example.com/fn:1" }, buildImage: false });
+    expect(parse(["--image=example.com/fn:1"])).toEqual({ image: { ref: "example.com/fn:1" }, buildImage: false });
+    expect(() => parse(["--image", "--handler", "x.ts"])).toThrow(/--handler and --image/);
   });
 
   it("rejects bad values and unknown flags with a message naming them", () => {

@@ -3,6 +3,7 @@ import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
 import type { EnvironmentMessage, InvokeMessage } from "./protocol.js";
 import { tsxLoader } from "../tsx-loader.js";
+import { EnvironmentInitError, type FunctionEnvironment, type InvocationOutcome } from "./function-environment.js";
 
 export interface EnvironmentOptions {
   /** Path of the module that exports the handler (TypeScript or JavaScript). */
@@ -14,17 +15,7 @@ export interface EnvironmentOptions {
   output: "inherit" | "ignore";
 }
 
-export type InvocationOutcome =
-  | { kind: "result"; payload: string; durationMs: number; maxMemoryUsedMB: number }
-  | { kind: "error"; errorType: string; errorMessage: string; durationMs: number; maxMemoryUsedMB: number }
-  /** The process ended during the invocation (uncaught exception, process.exit, native crash). */
-  | { kind: "crash"; errorType: "Runtime.ExitError"; durationMs: number; maxMemoryUsedMB: number }
-  /** The invocation ran past the timeout and the environment was stopped. */
-  | { kind: "timeout"; durationMs: number; maxMemoryUsedMB: number };
-
-export class EnvironmentInitError extends Error {
-  override readonly name = "EnvironmentInitError";
-}
+export { EnvironmentInitError, type InvocationOutcome } from "./function-environment.js";
 
 const runtimeEntry = fileURLToPath(new URL("./runtime.ts", import.meta.url));
 
@@ -36,7 +27,7 @@ interface Pending {
 }
 
 /** One isolated execution environment: a child process with its own copy of the handler module. */
-export class ExecutionEnvironment {
+export class ExecutionEnvironment implements FunctionEnvironment {
   private pending: Pending | undefined;
   private exited = false;
   /** Set when the environment is being stopped and must take no further invocation. */

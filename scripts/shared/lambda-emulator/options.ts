@@ -5,6 +5,10 @@ import { type LocalFunctionUrlOptions, defaultMaxQueued } from "./server.js";
 
 export const defaultHandlerModule = fileURLToPath(new URL("../../../handler/index.ts", import.meta.url));
 
+/** The image `npm run image:build -- --local` tags for this machine's architecture. */
+export const localImageArch: "x64" | "arm64" = process.arch === "arm64" ? "arm64" : "x64";
+export const defaultLocalImageRef = `localhost/image-classifier:local-${localImageArch}`;
+
 export const usage = `Usage: npm start -- [options]
 
 Serves the Lambda handler as a local function URL.
@@ -19,6 +23,9 @@ Options:
   --timeout S      function timeout in seconds (env TIMEOUT, default 30)
   --memory MB      reported memory size (env AWS_LAMBDA_FUNCTION_MEMORY_SIZE, default 2048)
   --handler PATH   module exporting the handler (default handler/index.ts)
+  --image [REF]    run each execution environment as a container of the function image REF under podman, behind
+                   a Runtime API emulator (non-root user, read-only root, writable /tmp); without REF, builds or
+                   reuses ${defaultLocalImageRef} (npm run image:build -- --local)
   -h, --help       show this help`;
 
 function positiveInteger(name: string, raw: string, allowZero = false): number {
@@ -29,13 +36,23 @@ function positiveInteger(name: string, raw: string, allowZero = false): number {
   return value;
 }
 
+/** `--image` takes an optional value: alone (last, or before another option) it means the default local image. */
+function withOptionalImageValue(argv: string[]): string[] {
+  return argv.map((arg, index) => {
+    const next = argv[index + 1];
+    return arg === "--image" && (next === undefined || next.startsWith("-")) ? "--image=" : arg;
+  });
+}
+
+export type ParsedServeOptions =
+  | { help: true }
+  /** `buildImage`: the default local image must be built or found before starting (`--image` without REF). */
+  | { help: false; options: LocalFunctionUrlOptions; buildImage: boolean };
+
 /** Command-line flags override environment variables, which override the defaults. */
-export function parseServeOptions(
-  argv: string[],
-  env: NodeJS.ProcessEnv,
-): { help: true } | { help: false; options: LocalFunctionUrlOptions } {
+export function parseServeOptions(argv: string[], env: NodeJS.ProcessEnv): ParsedServeOptions {
   const { values } = parseArgs({
-    args: argv,
+    args: withOptionalImageValue(argv),
     strict: true,
     options: {
       port: { type: "string" },
@@ -45,6 +62,7 @@ export function parseServeOptions(
       timeout: { type: "string" },
       memory: { type: "string" },
       handler: { type: "string" },
+      image: { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -55,10 +73,14 @@ export function parseServeOptions(
   const timeout = values.timeout ?? env.TIMEOUT;
   const memory = values.memory ?? env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE;
   const environments = concurrency === undefined ? 1 : positiveInteger("--concurrency", concurrency);
+  if (values.image !== undefined && values.handler !== undefined) throw new Error("--handler and --image cannot be combined");
+  const imageRef = values.image === undefined ? undefined : values.image || defaultLocalImageRef;
   return {
     help: false,
+    buildImage: values.image === "",
     options: {
       handlerModule: values.handler ?? defaultHandlerModule,
+      ...(imageRef !== undefined && { image: { ref: imageRef } }),
       // Not the generic HOST, which shells and containers set for other programs.
       host: values.host ?? env.SERVE_HOST ?? "127.0.0.1",
       port: port === undefined ? 9000 : positiveInteger("--port", port, true),

@@ -1,9 +1,9 @@
-import { type EnvironmentOptions, ExecutionEnvironment, type InvocationOutcome } from "./environment.js";
+import { type EnvironmentFactory, EnvironmentInitError, type FunctionEnvironment, type InvocationOutcome } from "./function-environment.js";
 
 export type PoolOutcome =
   | (InvocationOutcome & { initDurationMs?: number })
   /** No environment could be initialised for this invocation (the handler module failed to load). */
-  | { kind: "init-error"; errorMessage: string; durationMs: number; maxMemoryUsedMB: number };
+  | { kind: "init-error"; errorType: string; errorMessage: string; durationMs: number; maxMemoryUsedMB: number };
 
 export class PoolClosedError extends Error {
   override readonly name = "PoolClosedError";
@@ -16,7 +16,7 @@ export class PoolThrottledError extends Error {
 
 interface Slot {
   index: number;
-  environment: ExecutionEnvironment | undefined;
+  environment: FunctionEnvironment | undefined;
 }
 
 interface Waiter {
@@ -37,13 +37,19 @@ export class EnvironmentPool {
 
   constructor(
     private readonly size: number,
-    private readonly options: EnvironmentOptions,
+    private readonly startEnvironment: EnvironmentFactory,
     private readonly maxQueued = Number.POSITIVE_INFINITY,
+    /** False: no environment starts before its first invocation (as on-demand Lambda), so init errors reach the caller. */
+    private readonly initUpFront = true,
   ) {}
 
   /** Initialises every environment up front; rejects if any handler module fails to load. */
   async start(): Promise<void> {
-    const started = await Promise.allSettled(Array.from({ length: this.size }, () => ExecutionEnvironment.start(this.options)));
+    if (!this.initUpFront) {
+      for (let index = 0; index < this.size; index += 1) this.free.push({ index, environment: undefined });
+      return;
+    }
+    const started = await Promise.allSettled(Array.from({ length: this.size }, () => this.startEnvironment()));
     const failure = started.find((result) => result.status === "rejected");
     if (failure) {
       await Promise.all(started.map((result) => (result.status === "fulfilled" ? result.value.stop() : undefined)));
@@ -86,11 +92,12 @@ export class EnvironmentPool {
       slot.environment = undefined;
       const initStarted = performance.now();
       try {
-        environment = await ExecutionEnvironment.start(this.options);
+        environment = await this.startEnvironment();
         slot.environment = environment;
       } catch (error) {
         const errorMessage = error instanceof Error ? error.message : String(error);
-        return { kind: "init-error", errorMessage, durationMs: performance.now() - initStarted, maxMemoryUsedMB: 0 };
+        const errorType = error instanceof EnvironmentInitError ? error.errorType : "Runtime.Unknown";
+        return { kind: "init-error", errorType, errorMessage, durationMs: performance.now() - initStarted, maxMemoryUsedMB: 0 };
       }
     }
     const cold = environment.takeColdStart();

@@ -6,6 +6,9 @@ import { buildFunctionUrlEvent } from "./event.js";
 import { hostForUrl, hostPolicy } from "./host-check.js";
 import { lambdaLimits } from "./limits.js";
 import { type DrainBounds, defaultDrainBounds, lingerBeforeClosing } from "./lingering-close.js";
+import { type ContainerImageOptions, containerEnvironmentFactory } from "./container-environment.js";
+import { ExecutionEnvironment } from "./environment.js";
+import type { EnvironmentFactory } from "./function-environment.js";
 import { EnvironmentPool, type PoolOutcome, PoolClosedError, PoolThrottledError } from "./pool.js";
 import { type InvocationReport, formatReportLine } from "./report.js";
 import { readBodyWithin } from "./read-body.js";
@@ -19,9 +22,21 @@ import {
 } from "./response.js";
 
 export interface LocalFunctionUrlOptions {
-  /** Module exporting the Lambda handler (the real one is `handler/index.ts`). */
+  /** Module exporting the Lambda handler (the real one is `handler/index.ts`); not used with `image`. */
   handlerModule: string;
   handlerExport?: string;
+  /** Run each execution environment as a container of this function image instead of a child process. */
+  image?: ContainerImageOptions;
+  /**
+   * Starts the execution environments, given their environment variables (Lambda's added). Default: child processes
+   * of `handlerModule`, or containers of `image`.
+   */
+  environmentFactory?: (env: NodeJS.ProcessEnv) => EnvironmentFactory;
+  /**
+   * Start every execution environment before listening, and fail to start if one cannot init (default true). False:
+   * each starts on its first request, as on-demand Lambda does, and an init error is that request's answer (502).
+   */
+  initUpFront?: boolean;
   /** 0 picks a free port. */
   port?: number;
   /**
@@ -90,6 +105,23 @@ function environmentVariables(options: LocalFunctionUrlOptions): NodeJS.ProcessE
   };
 }
 
+/** The ARN a function of this name would have, in the account id Lambda's local tools use. */
+export function localFunctionArn(env: NodeJS.ProcessEnv): string {
+  return `arn:aws:lambda:${env.AWS_REGION}:000000000000:function:${env.AWS_LAMBDA_FUNCTION_NAME}`;
+}
+
+function defaultEnvironmentFactory(options: LocalFunctionUrlOptions, timeoutMs: number): (env: NodeJS.ProcessEnv) => EnvironmentFactory {
+  const output = options.functionOutput ?? "inherit";
+  const image = options.image;
+  if (image) {
+    // Lambda allows 10 s of init, then retries it within the invocation's own timeout.
+    const initTimeoutMs = 10_000 + timeoutMs;
+    return (env) => containerEnvironmentFactory({ image, env, output, invokedFunctionArn: localFunctionArn(env), initTimeoutMs });
+  }
+  const handlerExport = options.handlerExport ?? "handler";
+  return (env) => () => ExecutionEnvironment.start({ handlerModule: options.handlerModule, handlerExport, env, output });
+}
+
 function writeReply(response: ServerResponse, reply: HttpReply, closeConnection: boolean): void {
   const grouped = new Map<string, { name: string; values: string[] }>();
   for (const [name, value] of reply.headers) {
@@ -117,7 +149,7 @@ function reportFor(outcome: PoolOutcome, requestId: string, memorySizeMB: number
   if ("initDurationMs" in outcome && outcome.initDurationMs !== undefined) report.initDurationMs = outcome.initDurationMs;
   if (outcome.kind === "crash") report.failure = { status: "error", errorType: outcome.errorType };
   if (outcome.kind === "timeout") report.failure = { status: "timeout" };
-  if (outcome.kind === "init-error") report.failure = { status: "error", errorType: "Runtime.ImportModuleError" };
+  if (outcome.kind === "init-error") report.failure = { status: "error", errorType: outcome.errorType };
   return report;
 }
 
@@ -137,16 +169,7 @@ export async function startLocalFunctionUrl(options: LocalFunctionUrlOptions): P
   const maxQueued = options.maxQueued ?? defaultMaxQueued(concurrency);
   const drainBounds = options.drainBounds ?? defaultDrainBounds;
   const host = options.host ?? "127.0.0.1";
-  const pool = new EnvironmentPool(
-    concurrency,
-    {
-      handlerModule: options.handlerModule,
-      handlerExport: options.handlerExport ?? "handler",
-      env,
-      output: options.functionOutput ?? "inherit",
-    },
-    maxQueued,
-  );
+  const pool = new EnvironmentPool(concurrency, (options.environmentFactory ?? defaultEnvironmentFactory(options, timeoutMs))(env), maxQueued, options.initUpFront ?? true);
   await pool.start();
   // Known once the port is bound.
   let acceptsHost: (hostHeader: string | undefined) => boolean = () => false;

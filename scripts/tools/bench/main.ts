@@ -23,10 +23,12 @@ import type { ServerResult } from "./phases/server.js";
 import { renderReport } from "./report.js";
 import { type BenchResults, evaluateTargets } from "./results.js";
 import { runPhase } from "./run-phase.js";
+import { defaultLocalImageRef } from "../../shared/lambda-emulator/options.js";
+import { type ContainerStartResult, measureContainerStart } from "./container-start.js";
 
 const usage = `Usage: npm run bench -- [--rounds N] [--cold-runs N] [--server-seconds S] [--threads N] [--skip PHASE,...] [--out DIR] [--build] [--report-only] [--wait-quiet S]
 
-Phases: floor, conventions (every resize convention vs the exact path's floor), in-process (handler + floor + transformers.js peer, interleaved), profile, cold-start, server,
+Phases: floor, conventions (every resize convention vs the exact path's floor), in-process (handler + floor + transformers.js peer, interleaved), profile, cold-start (cold-start-bundle, cold-start-source, cold-start-container: podman run of the local image → ready), server,
 batch-sizes (Distributed Map batches of 1, 8, 16 and 32 images through the handler from s3rver, priced as by npm run cost -- --batch-size N).
 Writes DIR/results.json, DIR/REPORT.md and DIR/latency.svg (default DIR: bench). Needs model/ (npm run model:ensure)
 and, for the bundle's cold start, build/lambda (npm run build, or --build to run it first).
@@ -191,6 +193,13 @@ if (bundleStat) {
 partial.coldStart.source = await phase<ColdStartResult>("cold-start-source", () =>
   timed(() => measureColdStart({ mode: "source", directory: repoRoot, runs: Math.max(1, Math.ceil(coldRuns / 2)), threads })),
 );
+if (!skip.has("cold-start-container")) {
+  const ref = defaultLocalImageRef;
+  partial.coldStart.container = await phase<ContainerStartResult>("cold-start-container", () =>
+    timed(() => measureContainerStart(ref, Math.max(1, Math.ceil(coldRuns / 2)))),
+  );
+  if (partial.coldStart.container && "unavailable" in partial.coldStart.container) log(`cold-start-container: ${partial.coldStart.container.unavailable}`);
+}
 
 process.env.BENCH_SERVER_SECONDS = values["server-seconds"];
 partial.server = await phase<ServerResult>("server", () => runPhase("server", context, { MODEL_DIR: modelDir }));

@@ -1,6 +1,7 @@
 import type { ColdStartPhases } from "../../shared/cold-start.js";
 import { BENCH_BATCH_JOB } from "./batch-costs.js";
 import type { BenchResults } from "./results.js";
+import { containerStartLine } from "./container-start.js";
 
 const f = (value: number | undefined, digits = 1) => (value === undefined || !Number.isFinite(value) ? "n/a" : value.toFixed(digits));
 const row = (cells: (string | number)[]) => `| ${cells.join(" | ")} |`;
@@ -195,6 +196,8 @@ export function renderReport(results: BenchResults): string {
         (results.coldStart.bundleBuiltAt ? ` build/lambda built ${results.coldStart.bundleBuiltAt}${results.coldStart.bundleStale ? " (older than handler/ sources!)" : ""}.` : ""),
       "",
       table(["phase", ...modes.map((m) => (m.mode === "bundle" ? "build/lambda (bundle)" : "source (tsx)"))], phases.map(([key, label]) => [label, ...modes.map((m) => f(m.median[key], 0))])),
+      "",
+      containerStartLine(results.coldStart.container),
       "",
     );
   }

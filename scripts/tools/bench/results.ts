@@ -8,6 +8,7 @@ import type { ConventionsResult } from "./phases/conventions.js";
 import type { FloorResult } from "./phases/floor.js";
 import type { InProcessResult } from "./phases/in-process.js";
 import type { ServerResult } from "./phases/server.js";
+import type { ContainerStartResult } from "./container-start.js";
 
 export interface Target {
   name: string;
@@ -36,7 +37,14 @@ export interface BenchResults {
   /** Every resize convention's decode + resize and end-to-end time beside the exact path's floor. */
   conventions?: ConventionsResult;
   inProcess?: InProcessResult;
-  coldStart: { bundle?: ColdStartResult; source?: ColdStartResult; bundleBuiltAt?: string; bundleStale?: boolean };
+  coldStart: {
+    bundle?: ColdStartResult;
+    source?: ColdStartResult;
+    bundleBuiltAt?: string;
+    bundleStale?: boolean;
+    /** The function image under podman, when podman and the local image exist. */
+    container?: ContainerStartResult;
+  };
   server?: ServerResult;
   /** Distributed Map batches of 1, 8, 16 and 32 images through the handler, and their cost per million images. */
   batchSizes?: BatchSizesResult & { costs: BatchSizeCost[] };

@@ -1,5 +1,6 @@
 import { bindWarning } from "../../shared/lambda-emulator/host-check.js";
-import { parseServeOptions, usage } from "../../shared/lambda-emulator/options.js";
+import { buildLocalImage } from "../../shared/container/local-image.js";
+import { localImageArch, parseServeOptions, usage } from "../../shared/lambda-emulator/options.js";
 import { startLocalFunctionUrl } from "../../shared/lambda-emulator/server.js";
 
 let parsed: ReturnType<typeof parseServeOptions>;
@@ -17,7 +18,16 @@ if (parsed.help) {
 const { options } = parsed;
 const warning = bindWarning(options.host ?? "127.0.0.1");
 if (warning) console.error(warning);
-console.error(`Starting ${options.concurrency} execution environment(s) for ${options.handlerModule} …`);
+if (parsed.buildImage) {
+  console.error(`Building ${options.image?.ref} with podman (cached layers are reused) …`);
+  const built = await buildLocalImage({ arch: localImageArch, log: (line) => console.error(line) }).catch((error: unknown) => {
+    console.error(error instanceof Error ? error.message : String(error));
+    process.exit(1);
+  });
+  console.error(`${built.ref} ready in ${built.seconds.toFixed(1)} s`);
+}
+const what = options.image ? `containers of ${options.image.ref}` : options.handlerModule;
+console.error(`Starting ${options.concurrency} execution environment(s): ${what} …`);
 const functionUrl = await startLocalFunctionUrl(options).catch((error: unknown) => {
   console.error(error instanceof Error ? error.message : String(error));
   process.exit(1);

@@ -1,4 +1,5 @@
 import { fileURLToPath } from "node:url";
+import { ExecutionEnvironment } from "../../../scripts/shared/lambda-emulator/environment.js";
 import { EnvironmentPool } from "../../../scripts/shared/lambda-emulator/pool.js";
 
 const handlerModule = fileURLToPath(new URL("../../../handler/index.ts", import.meta.url));
@@ -23,7 +24,9 @@ export class LocalLambda {
   private constructor(private readonly pool: EnvironmentPool) {}
 
   static async start(env: NodeJS.ProcessEnv, concurrency: number): Promise<LocalLambda> {
-    const pool = new EnvironmentPool(concurrency, { handlerModule, handlerExport: "handler", env, output: "ignore" });
+    const pool = new EnvironmentPool(concurrency, () =>
+      ExecutionEnvironment.start({ handlerModule, handlerExport: "handler", env, output: "ignore" }),
+    );
     await pool.start();
     return new LocalLambda(pool);
   }
