@@ -1,6 +1,5 @@
-import { IamRole } from "@cdktf/provider-aws/lib/iam-role/index.js";
-import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy/index.js";
-import { Construct } from "constructs";
+import type { Construct } from "constructs";
+import { ServiceRole } from "./service-role.js";
 import { bucketStatements, objectStatements, type OwnedS3Input } from "./s3-grants.js";
 
 export interface BatchOperationsPolicyProps {
@@ -33,30 +32,14 @@ export interface BatchOperationsRoleProps extends BatchOperationsPolicyProps {
 }
 
 /** The role an S3 Batch Operations job created by `npm run batch -- --target s3-batch-operations` runs as. */
-export class BatchOperationsRole extends Construct {
-  readonly role: IamRole;
-  readonly policy: IamRolePolicy;
-
+export class BatchOperationsRole extends ServiceRole {
   constructor(scope: Construct, id: string, props: BatchOperationsRoleProps) {
-    super(scope, id);
-    this.role = new IamRole(this, "role", {
-      name: props.roleName,
-      assumeRolePolicy: JSON.stringify({
-        Version: "2012-10-17",
-        Statement: [
-          {
-            Effect: "Allow",
-            Principal: { Service: "batchoperations.s3.amazonaws.com" },
-            Action: "sts:AssumeRole",
-            Condition: { StringEquals: { "aws:SourceAccount": props.account } },
-          },
-        ],
-      }),
-    });
-    this.policy = new IamRolePolicy(this, "policy", {
-      name: "batch-operations-invoke",
-      role: this.role.id,
-      policy: JSON.stringify({ Version: "2012-10-17", Statement: batchOperationsPolicyStatements(props) }),
+    super(scope, id, {
+      roleName: props.roleName,
+      servicePrincipal: "batchoperations.s3.amazonaws.com",
+      account: props.account,
+      policyName: "batch-operations-invoke",
+      statements: batchOperationsPolicyStatements(props),
     });
   }
 }

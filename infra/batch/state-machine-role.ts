@@ -1,6 +1,5 @@
-import { IamRole } from "@cdktf/provider-aws/lib/iam-role/index.js";
-import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy/index.js";
-import { Construct } from "constructs";
+import type { Construct } from "constructs";
+import { ServiceRole } from "./service-role.js";
 import { LOG_WRITE_ACTIONS } from "../constructs/execution-role.js";
 import { listStatements, objectStatements, type OwnedS3Input } from "./s3-grants.js";
 
@@ -67,30 +66,14 @@ export interface StateMachineRoleProps extends StateMachinePolicyProps {
 }
 
 /** The role Step Functions assumes for the batch state machine. */
-export class StateMachineRole extends Construct {
-  readonly role: IamRole;
-  readonly policy: IamRolePolicy;
-
+export class StateMachineRole extends ServiceRole {
   constructor(scope: Construct, id: string, props: StateMachineRoleProps) {
-    super(scope, id);
-    this.role = new IamRole(this, "role", {
-      name: props.roleName,
-      assumeRolePolicy: JSON.stringify({
-        Version: "2012-10-17",
-        Statement: [
-          {
-            Effect: "Allow",
-            Principal: { Service: "states.amazonaws.com" },
-            Action: "sts:AssumeRole",
-            Condition: { StringEquals: { "aws:SourceAccount": props.account } },
-          },
-        ],
-      }),
-    });
-    this.policy = new IamRolePolicy(this, "policy", {
-      name: "batch-state-machine",
-      role: this.role.id,
-      policy: JSON.stringify({ Version: "2012-10-17", Statement: stateMachinePolicyStatements(props) }),
+    super(scope, id, {
+      roleName: props.roleName,
+      servicePrincipal: "states.amazonaws.com",
+      account: props.account,
+      policyName: "batch-state-machine",
+      statements: stateMachinePolicyStatements(props),
     });
   }
 }
