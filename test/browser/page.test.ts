@@ -207,6 +207,9 @@ describe("the page in Chromium, served by npm start's local function URL", () =>
 
   it("works by keyboard alone: labelled controls, visible focus, the file chooser opens from the keyboard", async () => {
     const { page } = await open();
+    // Listening before any key is pressed: Playwright turns on file-chooser interception when the first listener is
+    // added, asynchronously; a Space pressed before that opens the native dialog and no event ever comes.
+    const chooser = page.waitForEvent("filechooser");
     const outline = (id: string) => page.evaluate(`(() => { const style = getComputedStyle(document.getElementById("${id}"));
       return style.outlineStyle + " " + style.outlineWidth; })()`);
     const focusedId = () => page.evaluate("document.activeElement && document.activeElement.id");
@@ -219,7 +222,6 @@ describe("the page in Chromium, served by npm start's local function URL", () =>
     expect(await focusedId()).toBe("files");
     expect(await outline("drop")).toBe("solid 3px");
 
-    const chooser = page.waitForEvent("filechooser");
     await page.keyboard.press("Space");
     await (await chooser).setFiles(photoPath);
     await waitForRun(page);
