@@ -1,28 +1,13 @@
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
-import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CreateBucketCommand, type S3Client } from "@aws-sdk/client-s3";
 import { createS3Client } from "../../handler/s3-client.js";
 import { killWithTestProcess } from "./processes.js";
+import { s3rverEnv, spawnS3rver } from "../../scripts/shared/s3rver.js";
 
-const s3rverBin = createRequire(import.meta.url).resolve("s3rver/bin/s3rver.js");
-
-/** Environment that points the AWS SDK (ours and child processes') at a local s3rver. */
-export function s3rverEnv(endpoint: string): Record<string, string> {
-  return {
-    AWS_ENDPOINT_URL_S3: endpoint,
-    AWS_REGION: "us-east-1",
-    AWS_ACCESS_KEY_ID: "S3RVER",
-    AWS_SECRET_ACCESS_KEY: "S3RVER",
-  };
-}
-
-/**
- * A real S3 API on 127.0.0.1, run in a child process because paged listings need Node's
- * --openssl-legacy-provider (s3rver signs continuation tokens with an old cipher).
- */
+/** A real S3 API on 127.0.0.1 (scripts/shared/s3rver.ts) for the tests: restartable on its port, with its data. */
 export class S3rverProcess {
   private child: ChildProcess | undefined;
   private constructor(
@@ -60,30 +45,10 @@ export class S3rverProcess {
 
   /** Starts (again) on the same port and data directory, so objects survive a stop. */
   async restart(): Promise<void> {
-    const child = spawn(
-      process.execPath,
-      [s3rverBin, "-d", this.directory, "-a", "127.0.0.1", "-p", String(this.port), "--no-vhost-buckets"],
-      {
-        env: { ...process.env, NODE_OPTIONS: "--openssl-legacy-provider" },
-        stdio: ["ignore", "pipe", "pipe"],
-      },
-    );
+    const { child, port } = await spawnS3rver({ directory: this.directory, port: this.port });
     this.child = child;
     killWithTestProcess(child);
-    this.port = await new Promise<number>((resolve, reject) => {
-      let output = "";
-      const onData = (chunk: Buffer) => {
-        output += chunk.toString();
-        const match = /S3rver listening on [^:]+:(\d+)/.exec(output);
-        if (match) resolve(Number(match[1]));
-      };
-      child.stdout!.on("data", onData);
-      child.stderr!.on("data", (chunk: Buffer) => (output += chunk.toString()));
-      child.once("exit", (code) => reject(new Error(`s3rver exited with ${code}: ${output}`)));
-      child.once("error", reject);
-    });
-    child.stdout!.resume();
-    child.stderr!.resume();
+    this.port = port;
   }
 
   async stop(): Promise<void> {
