@@ -1,5 +1,6 @@
 import type { APIGatewayProxyEventV2, Context } from "aws-lambda";
 import { createClassifyRoute } from "./classify-route.js";
+import { remainingTimeOf } from "./deadline.js";
 import type { Classifier } from "./classifier.js";
 import type { Config } from "./config.js";
 import { errorBody, isClientError } from "./errors.js";
@@ -60,7 +61,7 @@ export function createHandler(dependencies: HandlerDependencies): FunctionUrlHan
       const methods = methodsAt(routes, request.path);
       if (methods) route = `${request.method} ${request.path}`;
       const handle = wantsPage(request) ? page : handlerFor(methods, request);
-      const remainingMs = typeof context?.getRemainingTimeInMillis === "function" ? () => context.getRemainingTimeInMillis() : undefined;
+      const remainingMs = remainingTimeOf(context);
       response = await handle({
         request,
         startedAt,

@@ -1,3 +1,4 @@
+import type { Context } from "aws-lambda";
 import { ClientError } from "./errors.js";
 
 /** Kept back from the remaining time for serialising the answer and Lambda's hand-off, whatever the work. */
@@ -49,4 +50,9 @@ export function assertTimeFor(images: number, remainingMs: (() => number) | unde
     `not enough time left to classify ${images} image${images === 1 ? "" : "s"}: ${Math.max(0, Math.floor(remaining))} ms left ` +
       `of the function timeout, about ${Math.ceil(needed)} ms needed; send fewer images per request or raise the timeout`,
   );
+}
+
+/** The invocation's remaining time, when the caller passed a Lambda context that can tell it. */
+export function remainingTimeOf(context: Pick<Context, "getRemainingTimeInMillis"> | undefined): (() => number) | undefined {
+  return typeof context?.getRemainingTimeInMillis === "function" ? () => context.getRemainingTimeInMillis() : undefined;
 }

@@ -1,4 +1,5 @@
 import type { Context } from "aws-lambda";
+import { remainingTimeOf } from "../deadline.js";
 import type { Classifier } from "../classifier.js";
 import type { Config } from "../config.js";
 import type { ResolveImageSource } from "../image-sources.js";
@@ -48,7 +49,7 @@ export function createDirectHandler({ config, classifier, telemetry, readObject,
 
   async function answer(kind: EventKind, event: unknown, context: Context | undefined): Promise<{ answer: DirectAnswer; counts: Counts }> {
     const invocationId = context?.awsRequestId ?? "";
-    const remainingMs = typeof context?.getRemainingTimeInMillis === "function" ? () => context.getRemainingTimeInMillis() : undefined;
+    const remainingMs = remainingTimeOf(context);
     switch (kind) {
       case "distributed-map": {
         const { answer, outcomes } = await distributedMap(event, remainingMs);
