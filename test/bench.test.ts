@@ -12,6 +12,7 @@ import { mulberry32 } from "../scripts/shared/prng.js";
 import { median, percentile, summarize } from "../scripts/shared/stats.js";
 import { seededBytes } from "./support/crafted-images.js";
 import { containerStartLine } from "../scripts/tools/bench/container-start.js";
+import { cpuList, type ServerEntryRun, type ServerTarget } from "../scripts/tools/bench/phases/server-entry.js";
 
 const H = 2;
 const W = 3;
@@ -216,5 +217,48 @@ describe("bench: resize conventions", () => {
     expect(report).toContain("| decode + resize | libvips (fast) | tensorflow-bilinear-align-corners ★ | floor: full decode |");
     expect(report).toContain("| jpeg-640x480 | 2.00 | 5.50 | 3.00 |");
     expect(report).toContain("| jpeg-640x480 | 12.00 | 15.50 | 13.00 | 1.19× |");
+  });
+});
+
+describe("bench: the production HTTP entry against npm start", () => {
+  const run = (target: ServerTarget, vcpus: number, requestsPerSecond: number): ServerEntryRun => ({
+    target,
+    vcpus,
+    connections: 2 * vcpus,
+    durationS: 10,
+    requests: requestsPerSecond * 10,
+    requestsPerSecond,
+    latencyMs: { p50: 20, p90: 30, p99: 45, max: 60 },
+    errors: 0,
+    non2xx: 0,
+  });
+
+  it("pins each server to the first N CPUs", () => {
+    expect(cpuList(1)).toBe("0");
+    expect(cpuList(2)).toBe("0-1");
+  });
+
+  it("the report has a row per target and vCPU count, and server.mjs's throughput over npm start's", () => {
+    const results = {
+      startedAt: "2026-01-01T00:00:00Z",
+      finishedAt: "2026-01-01T00:01:00Z",
+      durationS: 60,
+      machine: { cpus: 2, cpuModel: "test", node: "v20", platform: "linux x64", totalMemMB: 4096 },
+      model: { name: "m", version: "1", sha256: "0".repeat(64), input: "NHWC 224×224" },
+      threads: 2,
+      rounds: 1,
+      images: [],
+      load: {},
+      phaseSeconds: {},
+      coldStart: {},
+      errors: [],
+      serverEntry: { image: "jpeg-640x480", runs: [run("server.mjs", 1, 40), run("npm start", 1, 32), run("server.mjs", 2, 70), run("npm start", 2, 56)] },
+      targets: [],
+    } satisfies BenchResults;
+    const report = renderReport(results);
+    expect(report).toContain("## Production HTTP entry (server.mjs) against npm start");
+    expect(report).toContain("| server.mjs | 1 | 400 | 40.0 | 20 | 30 | 45 | 60 | 0 | 1.25× |");
+    expect(report).toContain("| npm start | 2 | 560 | 56.0 | 20 | 30 | 45 | 60 | 0 |  |");
+    expect(report).toContain("| server.mjs | 2 | 700 | 70.0 | 20 | 30 | 45 | 60 | 0 | 1.25× |");
   });
 });

@@ -20,6 +20,7 @@ import type { FloorResult } from "./phases/floor.js";
 import { type InProcessResult, measureInProcess } from "./phases/in-process.js";
 import type { ProfileLoopResult } from "./phases/profile.js";
 import type { ServerResult } from "./phases/server.js";
+import { measureServerEntry, type ServerEntryResult } from "./phases/server-entry.js";
 import { renderReport } from "./report.js";
 import { type BenchResults, evaluateTargets } from "./results.js";
 import { runPhase } from "./run-phase.js";
@@ -29,9 +30,9 @@ import { type ContainerStartResult, measureContainerStart } from "./container-st
 const usage = `Usage: npm run bench -- [--rounds N] [--cold-runs N] [--server-seconds S] [--threads N] [--skip PHASE,...] [--out DIR] [--build] [--report-only] [--wait-quiet S]
 
 Phases: floor, conventions (every resize convention vs the exact path's floor), in-process (handler + floor + transformers.js peer, interleaved), profile, cold-start (cold-start-bundle, cold-start-source, cold-start-container: podman run of the local image → ready), server,
-batch-sizes (Distributed Map batches of 1, 8, 16 and 32 images through the handler from s3rver, priced as by npm run cost -- --batch-size N).
+server-entry (build/lambda/server.mjs against npm start, each pinned to 1 and 2 CPUs with taskset), batch-sizes (Distributed Map batches of 1, 8, 16 and 32 images through the handler from s3rver, priced as by npm run cost -- --batch-size N).
 Writes DIR/results.json, DIR/REPORT.md and DIR/latency.svg (default DIR: bench). Needs model/ (npm run model:ensure)
-and, for the bundle's cold start, build/lambda (npm run build, or --build to run it first).
+and, for the bundle's cold start and server-entry, build/lambda (npm run build, or --build to run it first).
 --report-only re-renders REPORT.md and latency.svg from an existing DIR/results.json without measuring.
 --wait-quiet S waits up to S seconds for the 1-minute load average to fall below 0.5 before measuring.`;
 
@@ -203,6 +204,25 @@ if (!skip.has("cold-start-container")) {
 
 process.env.BENCH_SERVER_SECONDS = values["server-seconds"];
 partial.server = await phase<ServerResult>("server", () => runPhase("server", context, { MODEL_DIR: modelDir }));
+
+const serverEntry = join(repoRoot, "build", "lambda", "server.mjs");
+if (await stat(serverEntry).catch(() => undefined)) {
+  const serverEntryResult = await phase<ServerEntryResult>("server-entry", () =>
+    timed(() => measureServerEntry({ taskRoot: join(repoRoot, "build", "lambda"), image: images[0]!, durationS: Number(values["server-seconds"]), log })),
+  );
+  partial.serverEntry = serverEntryResult;
+  const points = serverEntryResult?.runs.filter((run) => run.target === "server.mjs" && run.non2xx + run.errors === 0);
+  if (points && points.length > 0) {
+    partial.costFargateThroughput = {
+      description:
+        `requests/s of build/lambda/server.mjs pinned to N CPUs of this machine (${partial.machine.cpuModel}), ${serverEntryResult!.image}, ` +
+        "two connections per CPU; a Fargate vCPU is a hyperthread of a server CPU, so check it on a real task",
+      points: points.map((run) => ({ vcpus: run.vcpus, requestsPerSecond: run.requestsPerSecond, p99Ms: run.latencyMs.p99 })),
+    };
+  }
+} else if (!skip.has("server-entry")) {
+  partial.errors.push("server-entry: build/lambda/server.mjs not found (run npm run build, or bench --build)");
+}
 
 const batchSizes = await phase<BatchSizesResult>("batch-sizes", () => runPhase("batch-sizes", context, phaseEnv));
 if (batchSizes) {

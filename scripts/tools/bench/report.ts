@@ -1,3 +1,4 @@
+import type { ServerEntryResult, ServerTarget } from "./phases/server-entry.js";
 import type { ColdStartPhases } from "../../shared/cold-start.js";
 import { BENCH_BATCH_JOB } from "./batch-costs.js";
 import type { BenchResults } from "./results.js";
@@ -228,6 +229,8 @@ export function renderReport(results: BenchResults): string {
     );
   }
 
+  if (results.serverEntry) out.push(...serverEntrySection(results.serverEntry));
+
   if (results.batchSizes) out.push(...batchSizesSection(results.batchSizes));
 
   if (results.profile) {
@@ -317,6 +320,37 @@ function batchSizesSection(b: NonNullable<BenchResults["batchSizes"]>): string[]
           usd(cost?.perMillionImages.x86_64),
           usd(cost?.lambdaPerMillionImages.arm64),
           cost && single ? `${f(single.perMillionImages.arm64 / cost.perMillionImages.arm64, 2)}×` : "n/a",
+        ];
+      }),
+    ),
+    "",
+  ];
+}
+
+function serverEntrySection(result: ServerEntryResult): string[] {
+  const byTarget = (target: ServerTarget, vcpus: number) => result.runs.find((run) => run.target === target && run.vcpus === vcpus);
+  return [
+    "## Production HTTP entry (server.mjs) against npm start",
+    "",
+    `\`node build/lambda/server.mjs\` (worker threads, one ONNX Runtime session each) and \`npm start\`'s function-URL emulator (one execution environment per CPU), ` +
+      `each pinned with taskset to the same 1 or 2 CPUs, autocannon POSTing ${result.image} with two connections per CPU from the same machine ` +
+      "(on 2 CPUs autocannon shares them with the server).",
+    "",
+    table(
+      ["target", "vCPUs", "requests", "req/s", "latency p50", "p90", "p99", "max", "errors + non-2xx", "req/s vs npm start"],
+      result.runs.map((run) => {
+        const emulator = byTarget("npm start", run.vcpus);
+        return [
+          run.target,
+          run.vcpus,
+          run.requests,
+          f(run.requestsPerSecond, 1),
+          f(run.latencyMs.p50, 0),
+          f(run.latencyMs.p90, 0),
+          f(run.latencyMs.p99, 0),
+          f(run.latencyMs.max, 0),
+          run.errors + run.non2xx,
+          run.target === "server.mjs" && emulator ? `${f(run.requestsPerSecond / emulator.requestsPerSecond, 2)}×` : "",
         ];
       }),
     ),

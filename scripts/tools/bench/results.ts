@@ -8,6 +8,7 @@ import type { ConventionsResult } from "./phases/conventions.js";
 import type { FloorResult } from "./phases/floor.js";
 import type { InProcessResult } from "./phases/in-process.js";
 import type { ServerResult } from "./phases/server.js";
+import type { ServerEntryResult } from "./phases/server-entry.js";
 import type { ContainerStartResult } from "./container-start.js";
 
 export interface Target {
@@ -46,6 +47,8 @@ export interface BenchResults {
     container?: ContainerStartResult;
   };
   server?: ServerResult;
+  /** The production HTTP entry (server.mjs) against npm start's emulator, pinned to 1 and 2 CPUs. */
+  serverEntry?: ServerEntryResult;
   /** Distributed Map batches of 1, 8, 16 and 32 images through the handler, and their cost per million images. */
   batchSizes?: BatchSizesResult & { costs: BatchSizeCost[] };
   profile?: ProfileSummary & { loop: { image: string; iterations: number; loopMs: number } };
@@ -54,6 +57,8 @@ export interface BenchResults {
   costDuration?: { ms: number; description: string };
   /** The per-invocation durations by batch size `npm run cost -- --batch-size N` uses by default. */
   costBatchDurations?: { description: string; points: { batchSize: number; ms: number }[] };
+  /** The throughput of one Fargate task by vCPUs that `npm run cost -- --compare fargate` uses by default. */
+  costFargateThroughput?: { description: string; points: { vcpus: number; requestsPerSecond: number; p99Ms: number }[] };
   errors: string[];
 }
 
