@@ -1,10 +1,14 @@
+import { spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { chmod, cp, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { type AddressInfo, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { buildLocalImage } from "../../scripts/shared/container/local-image.js";
+import { podmanArgs, runPodman } from "../../scripts/shared/container/podman.js";
 import type { ContainerImageOptions } from "../../scripts/shared/lambda-emulator/container-environment.js";
 import { localImageArch } from "../../scripts/shared/lambda-emulator/options.js";
 import { type LocalFunctionUrl, startLocalFunctionUrl } from "../../scripts/shared/lambda-emulator/server.js";
@@ -157,6 +161,69 @@ describe("the function image under the Runtime API emulator", () => {
     }
   });
 });
+
+describe("the same image as a Fargate task: the entry override runs server.mjs", () => {
+  it("serves the API on PORT, classifies as the function does, and exits 0 on SIGTERM (podman stop)", async () => {
+    const port = await freePort();
+    const name = `server-entry-${randomBytes(6).toString("hex")}`;
+    // As the task definition overrides it: entryPoint node, command the task root's server.mjs; root read-only.
+    const args = ["run", "--rm", "--name", name, "--network", "host", "--read-only", "--env", `PORT=${port}`, "--env", "SERVER_WORKERS=1"];
+    const container = spawn("podman", podmanArgs([...args, "--entrypoint", "/var/lang/bin/node", ref, "/var/task/server.mjs"]), { stdio: ["ignore", "pipe", "pipe"] });
+    let output = "";
+    container.stdout!.setEncoding("utf8").on("data", (chunk: string) => (output += chunk));
+    container.stderr!.setEncoding("utf8").on("data", (chunk: string) => (output += chunk));
+    const exited = new Promise<number | null>((resolve) => container.once("exit", (code) => resolve(code)));
+    try {
+      const before = performance.now();
+      await waitFor(() => /"message":"listening"/.test(output), exited, () => output);
+      const readyMs = performance.now() - before;
+      const url = `http://127.0.0.1:${port}`;
+
+      const health = await fetch(`${url}/health`);
+      expect(health.status).toBe(200);
+      expect(await health.json()).toMatchObject({ status: "ok" });
+
+      const picture = await testImage("jpeg", 96, 64, 7);
+      const classify = async (base: string) => {
+        const answer = await fetch(`${base}/classify`, { method: "POST", headers: { "content-type": "image/jpeg" }, body: picture });
+        expect(answer.status).toBe(200);
+        return ((await answer.json()) as { predictions: Array<{ label: string; score: number }> }).predictions;
+      };
+      const fromServer = await classify(url);
+      const inProcess = await startLocalFunctionUrl({ handlerModule: inProcessHandler, port: 0, log: () => {} });
+      started.push(inProcess);
+      expect(fromServer.map((prediction) => prediction.label)).toEqual((await classify(inProcess.url)).map((prediction) => prediction.label));
+      expect(output).toContain('"message":"request"');
+
+      await runPodman(["stop", "--time", "30", name]);
+      expect(await exited).toBe(0);
+      console.log(`server.mjs in the image: podman run → listening ${readyMs.toFixed(0)} ms`);
+    } finally {
+      await runPodman(["rm", "--force", "--time", "0", name]).catch(() => undefined);
+    }
+  });
+});
+
+/** A port free on 127.0.0.1 right now (the container binds it on the host network). */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/** Polls `ready` until it holds; rejects with the output when the container exits first or after 60 s. */
+async function waitFor(ready: () => boolean, exited: Promise<number | null>, output: () => string): Promise<void> {
+  let exitCode: number | null | undefined;
+  void exited.then((code) => (exitCode = code));
+  const deadline = performance.now() + 60_000;
+  while (!ready()) {
+    if (exitCode !== undefined) throw new Error(`the container exited with ${exitCode} before it listened: ${output().slice(-2000)}`);
+    if (performance.now() > deadline) throw new Error(`server.mjs did not listen within 60 s: ${output().slice(-2000)}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
 
 afterAll(async () => {
   await Promise.all(started.splice(0).map((functionUrl) => functionUrl.close()));
