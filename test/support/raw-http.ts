@@ -1,22 +1,24 @@
-import { type OutgoingHttpHeaders, request } from "node:http";
+import { type Agent, type OutgoingHttpHeaders, request } from "node:http";
 
 export interface RawResponse {
   status: number;
   /** Header names lowercased; repeated headers (set-cookie) keep every value. */
   headers: Record<string, string[]>;
   body: Buffer;
+  /** True when the request went out on a kept-alive connection of `agent`. */
+  reusedSocket: boolean;
 }
 
 /**
- * One HTTP/1.1 request on its own connection. Header arrays are sent as repeated header lines, which `fetch`
+ * One HTTP/1.1 request, on its own connection unless an `agent` (keep-alive) is given. Header arrays are sent as repeated header lines, which `fetch`
  * cannot do. A body may be sent chunked (no content-length) to exercise streaming limits.
  */
 export function rawRequest(
   url: string,
-  options: { method?: string; headers?: OutgoingHttpHeaders; body?: Uint8Array | string; chunked?: boolean } = {},
+  options: { method?: string; headers?: OutgoingHttpHeaders; body?: Uint8Array | string; chunked?: boolean; agent?: Agent } = {},
 ): Promise<RawResponse> {
   return new Promise((resolve, reject) => {
-    const req = request(url, { method: options.method ?? "GET", agent: false }, (res) => {
+    const req = request(url, { method: options.method ?? "GET", agent: options.agent ?? false }, (res) => {
       const chunks: Buffer[] = [];
       res.on("data", (chunk: Buffer) => chunks.push(chunk));
       res.on("end", () => {
@@ -25,7 +27,7 @@ export function rawRequest(
           const name = res.rawHeaders[i]!.toLowerCase();
           (headers[name] ??= []).push(res.rawHeaders[i + 1]!);
         }
-        resolve({ status: res.statusCode ?? 0, headers, body: Buffer.concat(chunks) });
+        resolve({ status: res.statusCode ?? 0, headers, body: Buffer.concat(chunks), reusedSocket: req.reusedSocket });
       });
       res.on("error", reject);
     });
