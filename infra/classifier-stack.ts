@@ -15,6 +15,8 @@ import { FunctionAlarms } from "./constructs/alarms.js";
 import { ContainerImage } from "./constructs/container-image.js";
 import { ExecutionRole, type OwnedS3Input } from "./constructs/execution-role.js";
 import { ProvisionedConcurrency } from "./constructs/provisioned-concurrency.js";
+import { FargateService } from "./fargate/fargate-service.js";
+import { repositoryArnOf } from "./fargate/task-execution-role.js";
 import { functionEnvironment } from "./function-environment.js";
 
 export const ALIAS_NAME = "live";
@@ -36,6 +38,8 @@ export class ClassifierStack extends TerraformStack {
   readonly functionUrl: LambdaFunctionUrl;
   /** Present when the stage has a `batch` block. */
   readonly batch?: BatchScoring;
+  /** Present when the stage has an enabled `fargate` block. */
+  readonly fargate?: FargateService;
   private deployingAccountId?: string;
 
   constructor(scope: Construct, id: string, props: ClassifierStackProps) {
@@ -163,6 +167,25 @@ export class ClassifierStack extends TerraformStack {
     output("ecr_repository_url", repositoryUrl, "ECR repository holding the image");
     output("image_digest", image.digest, "sha256 digest of the deployed image");
     output("log_group_name", logGroup.name, "CloudWatch log group of the function");
+
+    if (config.fargate?.enabled) {
+      this.fargate = new FargateService(this, "fargate", {
+        name,
+        region: config.region,
+        account: this.deployingAccount(),
+        fargate: config.fargate,
+        architecture: config.architecture,
+        imageUri: image.imageUri,
+        repositoryArn: image instanceof ContainerImage ? image.repository.arn : repositoryArnOf(image.repositoryUrl),
+        functionEnvironment: functionEnvironment(config, s3.stageOwner),
+        s3Inputs: s3.inputs,
+        logRetentionDays: config.logging.retentionDays,
+      });
+      output("fargate_url", this.fargate.url, `Load balancer in front of the Fargate service (${config.fargate.certificateArn ? "HTTPS" : "HTTP"})`);
+      output("fargate_cluster_name", this.fargate.cluster.cluster.name, "ECS cluster of the Fargate service");
+      output("fargate_service_name", this.fargate.service.service.name, "ECS service running the server entry");
+      output("fargate_log_group_name", this.fargate.logGroup.name, "CloudWatch log group of the Fargate tasks");
+    }
 
     if (config.batch) {
       const defaultBucketOwner = config.s3InputExpectedBucketOwner ?? this.deployingAccount();

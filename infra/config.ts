@@ -3,6 +3,7 @@ import { basename, join } from "node:path";
 import { z } from "zod";
 import { accountId, bucketName } from "../handler/s3-allowlist.js";
 import { batchConfigSchema, batchIssues } from "./batch/batch-config.js";
+import { fargateConfigSchema, fargateIssues } from "./fargate/fargate-config.js";
 import { logRetentionDaysSchema } from "./log-retention.js";
 import { s3InputSchema } from "./s3-location-schema.js";
 import { MEMORY_HEADROOM, minimumMemoryMb, type RequestLimits } from "../handler/memory-budget.js";
@@ -161,6 +162,8 @@ export const stageConfigSchema = z
     backend: backendSchema.optional(),
     /** Batch scoring with Step Functions Distributed Map and S3 Batch Operations (infra/batch/); off when absent. */
     batch: batchConfigSchema.optional(),
+    /** The same image as an HTTP server on ECS Fargate behind a load balancer (infra/fargate/); off when absent. */
+    fargate: fargateConfigSchema.optional(),
     tags: z.record(z.string().min(1).max(128), z.string().max(256)).default({}),
   })
   .superRefine((config, ctx) => {
@@ -232,6 +235,11 @@ export const stageConfigSchema = z
     if (config.batch) {
       const batchMinimum = minimumMemoryMb({ ...limits, readsS3: true }, config.limits.maxConcurrentDecodes ?? 1);
       for (const issue of batchIssues(config.batch, { memoryMb: config.memoryMb, minimumMemoryMb: batchMinimum })) {
+        ctx.addIssue({ code: "custom", ...issue });
+      }
+    }
+    if (config.fargate) {
+      for (const issue of fargateIssues(config.fargate, { limits, decodes: config.limits.maxConcurrentDecodes ?? 1 })) {
         ctx.addIssue({ code: "custom", ...issue });
       }
     }

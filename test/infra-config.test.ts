@@ -127,7 +127,7 @@ describe("loading stage files", () => {
 
   it("validates the committed stage files", () => {
     const configs = loadStageConfigs({ configDir: join(PROJECT_ROOT, "infra/config"), env: {} });
-    expect(configs.map((c) => c.stage)).toEqual(["dev", "prod"]);
+    expect(configs.map((c) => c.stage)).toEqual(["dev", "prod", "steady"]);
   });
 });
 
@@ -308,7 +308,7 @@ describe.concurrent("the app (infra/main.ts)", () => {
   it("synthesizes one stack per stage offline", async () => {
     const outdir = join(scratch, "cdktf.out");
     await run(tsx, ["infra/main.ts"], { cwd: PROJECT_ROOT, env: { ...process.env, CDKTF_OUTDIR: outdir, INFRA_STAGES: "" } });
-    for (const stage of ["dev", "prod"]) {
+    for (const stage of ["dev", "prod", "steady"]) {
       const tf = JSON.parse(readFileSync(join(outdir, `stacks/classifier-${stage}/cdk.tf.json`), "utf8"));
       expect(Object.keys(tf.resource)).toContain("aws_lambda_function");
       expect(tf.provider.aws[0].region).toBe("eu-west-1");
