@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { SERVER_USER } from "../../infra/fargate/container-definitions.js";
+import { SERVER_COMMAND, SERVER_ENTRY_POINT, SERVER_USER } from "../../infra/fargate/container-definitions.js";
 import { buildLocalImage } from "../../scripts/shared/container/local-image.js";
 import { podmanArgs, runPodman } from "../../scripts/shared/container/podman.js";
 import type { ContainerImageOptions } from "../../scripts/shared/lambda-emulator/container-environment.js";
@@ -169,7 +169,7 @@ describe("the same image as a Fargate task: the entry override runs server.mjs",
     const name = `server-entry-${randomBytes(6).toString("hex")}`;
     // As the task definition runs it: entryPoint node, command the task root's server.mjs, its user, root read-only.
     const args = ["run", "--rm", "--name", name, "--network", "host", "--read-only", "--user", SERVER_USER, "--env", `PORT=${port}`, "--env", "SERVER_WORKERS=1"];
-    const container = spawn("podman", podmanArgs([...args, "--entrypoint", "/var/lang/bin/node", ref, "/var/task/server.mjs"]), { stdio: ["ignore", "pipe", "pipe"] });
+    const container = spawn("podman", podmanArgs([...args, "--entrypoint", SERVER_ENTRY_POINT.join(" "), ref, ...SERVER_COMMAND]), { stdio: ["ignore", "pipe", "pipe"] });
     let output = "";
     container.stdout!.setEncoding("utf8").on("data", (chunk: string) => (output += chunk));
     container.stderr!.setEncoding("utf8").on("data", (chunk: string) => (output += chunk));
