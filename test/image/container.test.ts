@@ -169,7 +169,7 @@ describe("the same image as a Fargate task: the entry override runs server.mjs",
     const name = `server-entry-${randomBytes(6).toString("hex")}`;
     // As the task definition runs it: entryPoint node, command the task root's server.mjs, its user, root read-only.
     const args = ["run", "--rm", "--name", name, "--network", "host", "--read-only", "--user", SERVER_USER, "--env", `PORT=${port}`, "--env", "SERVER_WORKERS=1"];
-    const container = spawn("podman", podmanArgs([...args, "--entrypoint", SERVER_ENTRY_POINT.join(" "), ref, ...SERVER_COMMAND]), { stdio: ["ignore", "pipe", "pipe"] });
+    const container = spawn("podman", podmanArgs([...args, "--entrypoint", JSON.stringify(SERVER_ENTRY_POINT), ref, ...SERVER_COMMAND]), { stdio: ["ignore", "pipe", "pipe"] });
     let output = "";
     container.stdout!.setEncoding("utf8").on("data", (chunk: string) => (output += chunk));
     container.stderr!.setEncoding("utf8").on("data", (chunk: string) => (output += chunk));
