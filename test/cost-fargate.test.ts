@@ -7,6 +7,7 @@ import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { breakEvenRps, costAt, fargateCurve, lambdaOnDemandCurve, type SteppedCost } from "../scripts/tools/cost/break-even.js";
 import { compareWithFargate } from "../scripts/tools/cost/compare-fargate.js";
+import { cpuEquivalentDurationMs } from "../scripts/tools/cost/cpu-equivalent-duration.js";
 import { parseCompareOptions } from "../scripts/tools/cost/compare-options.js";
 import { estimateFargateCost, type FargateService, lcuDimensions, lcusFor, taskHourlyPrice, tasksFor } from "../scripts/tools/cost/fargate-estimate.js";
 import { checkTaskSize } from "../scripts/tools/cost/fargate-pricing.js";
@@ -302,5 +303,40 @@ describe("npm run cost -- --compare fargate", () => {
     expect(code).toBe(2);
     expect(stderr).toMatch(message);
     expect(stderr).toContain("Usage: npm run cost");
+  });
+});
+
+describe("the Lambda duration --compare fargate assumes", () => {
+  it("is the CPU time the task's throughput implies, on the function's share of vCPUs", () => {
+    // 1 vCPU serving 33.9 requests/s: 1000 / 33.9 = 29.499 ms of a vCPU per request;
+    // 2048 MB has 2048 / 1769 = 1.15772 vCPU → 29.499 / 1.15772 = 25.480 ms.
+    expect(cpuEquivalentDurationMs(1, 33.9, 2048)).toBeCloseTo(25.48, 2);
+    // 2 vCPUs serving 80 requests/s: 25 ms of a vCPU per request; 1769 MB = 1 vCPU → 25 ms; 3538 MB → 12.5 ms.
+    expect(cpuEquivalentDurationMs(2, 80, 1769)).toBeCloseTo(25, 10);
+    expect(cpuEquivalentDurationMs(2, 80, 3538)).toBeCloseTo(12.5, 10);
+  });
+
+  it("defaults to that CPU-equivalent time when it is above the bench's in-process latency, else to the latency", async () => {
+    const cli = fileURLToPath(new URL("../scripts/tools/cost/main.ts", import.meta.url));
+    const cwd = await mkdtemp(join(tmpdir(), "cost-fargate-duration-"));
+    try {
+      await mkdir(join(cwd, "bench"));
+      const results = (rps: number) => ({
+        finishedAt: "2026-12-02T00:00:00Z",
+        costDuration: { ms: 13, description: "in-process p50" },
+        costFargateThroughput: { description: "server.mjs pinned", points: [{ vcpus: 1, requestsPerSecond: rps, p99Ms: 40 }] },
+      });
+      const run = async (rps: number) => {
+        await writeFile(join(cwd, "bench", "results.json"), JSON.stringify(results(rps)));
+        const args = ["--import", tsxLoader, cli, "--compare", "fargate", "--requests-per-month", "1e8"];
+        return (await promisify(execFile)(process.execPath, args, { cwd })).stdout;
+      };
+      // 1000 / 40 / (2048 / 1769) = 21.594 ms → billed 22 ms.
+      expect(await run(40)).toMatch(/2048 MB, 21\.594 ms per request \(the CPU time of the task's throughput below, on 1\.16 vCPU .*→ billed 22 ms/);
+      // 1000 / 100 / 1.15772 = 8.64 ms, under the measured 13 ms: the latency stands.
+      expect(await run(100)).toMatch(/2048 MB, 13 ms per request \(measured: in-process p50/);
+    } finally {
+      await rm(cwd, { recursive: true, force: true });
+    }
   });
 });

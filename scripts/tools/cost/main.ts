@@ -8,6 +8,7 @@ import { readMeasuredThroughput, taskThroughput } from "./fargate-throughput.js"
 import { CHILD_EXECUTION_TYPES, type ChildExecutionType, ITEM_SOURCES, type ItemSource } from "./batch-estimate.js";
 import { estimateMonthlyCost } from "./estimate.js";
 import { formatEstimate } from "./format.js";
+import { cpuEquivalentDurationMs, MB_PER_LAMBDA_VCPU } from "./cpu-equivalent-duration.js";
 import { readMeasuredBatchDurations, readMeasuredDuration } from "./measured-duration.js";
 import { ARCHITECTURES, type Architecture } from "./pricing.js";
 
@@ -36,7 +37,9 @@ max(--min-tasks, ceil(requests/s / (--task-rps × --target-utilization))) tasks;
 Fargate is cheaper than each Lambda option. Defaults: --memory 2048, --arch x86_64, --task-cpu 1024 (CPU units, 1 vCPU)
 --task-memory 2048, --target-utilization 0.6, --min-tasks 2 (one per Availability Zone), request 40,500 B and response
 1,000 B (a 640×480 JPEG with headers; the load balancer's LCUs count them). --task-rps (requests/s of one task at 100%)
-defaults to the bench's server-entry measurement, else npm start's measured rate per vCPU, else 30 per vCPU.`;
+defaults to the bench's server-entry measurement, else npm start's measured rate per vCPU, else 30 per vCPU.
+--duration-ms defaults to the CPU time that throughput implies on the function's vCPUs (memory ÷ 1769 MB), or to the
+bench's warm latency when that is longer: both options are priced from the same measured CPU cost.`;
 
 function fail(message: string): never {
   console.error(`${message}\n\n${usage}`);
@@ -106,15 +109,24 @@ if (values.compare !== undefined) {
     if (!(error instanceof RangeError)) throw error;
     fail(error.message);
   }
+  const taskVcpus = options.taskCpuUnits / CPU_UNITS_PER_VCPU;
+  const throughput = taskThroughput(taskVcpus, await readMeasuredThroughput(), options.taskRps);
   let durationMs = options.durationMs;
   let durationSource = "given with --duration-ms";
   if (durationMs === undefined) {
     const measured = await readMeasuredDuration();
     if (!measured) fail("no --duration-ms and no measured duration in bench/results.json: run `npm run bench` or pass --duration-ms");
-    durationMs = measured.ms;
-    durationSource = `measured: ${measured.description}`;
+    const cpuEquivalent = cpuEquivalentDurationMs(taskVcpus, throughput.rps, options.memoryMB);
+    if (cpuEquivalent > measured.ms) {
+      durationMs = Number(cpuEquivalent.toFixed(3));
+      durationSource =
+        `the CPU time of the task's throughput below, on ${(options.memoryMB / MB_PER_LAMBDA_VCPU).toFixed(2)} vCPU (${options.memoryMB} MB ÷ ${MB_PER_LAMBDA_VCPU}); ` +
+        `above the bench's in-process ${measured.ms} ms on dedicated cores`;
+    } else {
+      durationMs = measured.ms;
+      durationSource = `measured: ${measured.description}`;
+    }
   }
-  const throughput = taskThroughput(options.taskCpuUnits / CPU_UNITS_PER_VCPU, await readMeasuredThroughput(), options.taskRps);
   const comparison = compareWithFargate({
     profile: options.profile,
     lambda: { memoryMB: options.memoryMB, architecture: options.architecture, durationMs },

@@ -1,0 +1,12 @@
+/** Lambda allots CPU in proportion to memory: one vCPU at 1,769 MB (AWS Lambda documentation). */
+export const MB_PER_LAMBDA_VCPU = 1769;
+
+/**
+ * How long a request runs on a Lambda of `memoryMB` when it needs the CPU time the server entry's measured throughput
+ * implies: a task of `taskVcpus` serving `taskRps` at full CPU spends 1000 × taskVcpus ÷ taskRps ms of one vCPU per
+ * request; the function has memoryMB ÷ 1769 vCPUs. Both options are then priced from the same measured CPU cost,
+ * where the bench's in-process latency (2 threads on 2 dedicated cores) would flatter a 1.2-vCPU function.
+ */
+export function cpuEquivalentDurationMs(taskVcpus: number, taskRps: number, memoryMB: number): number {
+  return (1000 * taskVcpus) / taskRps / (memoryMB / MB_PER_LAMBDA_VCPU);
+}
