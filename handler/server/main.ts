@@ -68,7 +68,6 @@ export async function runServer(workerUrl: URL, environment: NodeJS.ProcessEnv =
     if (stopping) return;
     stopping = true;
     const startedAt = performance.now();
-    lifecycle.info("draining", { signal, running: pool.running.length, queued: pool.queued.length, admitted: entry.admitted });
     const cutOff = setTimeout(() => {
       lifecycle.error("drain cut off", {
         drainSeconds: config.drainSeconds,
@@ -81,6 +80,8 @@ export async function runServer(workerUrl: URL, environment: NodeJS.ProcessEnv =
     // No new connections. Not http.Server#close: it also closes idle keep-alive connections at once, and a request
     // already on its way over one would be lost. Each answer from now on closes its connection instead.
     const closed = new Promise<void>((resolve) => NetServer.prototype.close.call(server, () => resolve()));
+    // Logged once the listener is closed: whoever reads it can rely on new connections being refused.
+    lifecycle.info("draining", { signal, running: pool.running.length, queued: pool.queued.length, admitted: entry.admitted });
     await entry.drain();
     server.closeIdleConnections();
     await closed;
