@@ -23,9 +23,13 @@ export const errorStatus = {
   TOO_MANY_PIXELS: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
   IMAGE_TOO_LARGE: 422,
+  /** The server entry's queue is full (handler/server/; under Lambda, the function URL's own 429 takes its place). */
+  THROTTLED: 429,
   INTERNAL_ERROR: 500,
   S3_UNAVAILABLE: 502,
   TIMEOUT: 503,
+  /** GET /health of the server entry while it drains after SIGTERM (the load balancer stops sending). */
+  SHUTTING_DOWN: 503,
 } as const;
 
 export type ErrorCode = keyof typeof errorStatus;

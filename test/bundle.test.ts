@@ -6,7 +6,16 @@ import { join, relative } from "node:path";
 import { promisify } from "node:util";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildLambda, bundleFile, defaultOutDir, handlerExport, projectDir, type BuildLambdaResult } from "../scripts/build-time/bundle/build-lambda.js";
+import {
+  buildLambda,
+  bundleFile,
+  defaultOutDir,
+  handlerExport,
+  projectDir,
+  serverBundleFile,
+  serverWorkerBundleFile,
+  type BuildLambdaResult,
+} from "../scripts/build-time/bundle/build-lambda.js";
 import { lambdaGlibc, listNativeBinaries } from "../scripts/build-time/bundle/native-binaries.js";
 import { functionUrlEvent } from "./support/function-url-event.js";
 
@@ -76,7 +85,9 @@ describe("npm run build: the x64 task root", () => {
 
   it("is build/lambda with the bundle, the model and only the native packages with their runtime dependencies", async () => {
     expect(relative(projectDir, build.outDir)).toBe(defaultOutDir);
-    expect((await readdir(taskRoot)).sort()).toEqual(["index.mjs", "model", "node_modules", "package.json"]);
+    // The production HTTP entry (handler/server/) and its worker threads' module sit beside the Lambda bundle.
+    expect([serverBundleFile, serverWorkerBundleFile]).toEqual(["server.mjs", "server-worker.mjs"]);
+    expect((await readdir(taskRoot)).sort()).toEqual(["index.mjs", "model", "node_modules", "package.json", "server-worker.mjs", "server.mjs"]);
     expect(JSON.parse(await readFile(join(taskRoot, "package.json"), "utf8")).type).toBe("module");
     expect(build.exports).toContain(handlerExport);
 

@@ -319,8 +319,11 @@ const errorCases: ErrorCase[] = [
   { code: "TIMEOUT", name: "5 ms left before the function's timeout", request: () => post("/classify", "image/jpeg", jpeg), remainingMs: 5 },
 ];
 
-/** Codes no HTTP request can produce, with why. Empty: every code of errors.ts is driven above. */
-const CODES_NOT_DRIVEN: ReadonlyMap<ErrorCode, string> = new Map();
+/** Codes the handler itself never answers, with why (each is driven where it is answered). */
+const CODES_NOT_DRIVEN: ReadonlyMap<ErrorCode, string> = new Map<ErrorCode, string>([
+  ["THROTTLED", "the server entry's main thread answers it when its queue is full (test/server-entry.test.ts)"],
+  ["SHUTTING_DOWN", "the server entry's main thread answers GET /health with it while draining (test/server-entry.test.ts)"],
+]);
 
 describe("real responses conform to the document", () => {
   const seenCodes = new Set<string>();

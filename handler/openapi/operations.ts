@@ -7,11 +7,14 @@ import { errorResponseRefs } from "./error-responses.js";
 /** Codes answered for a path or method with no route, not by a route (see paths.ts). */
 export const ROUTING_CODES: readonly ErrorCode[] = ["NOT_FOUND", "METHOD_NOT_ALLOWED"];
 
-/** What any route can answer besides its own: a fault. */
-const ANY_ROUTE_CODES: readonly ErrorCode[] = ["INTERNAL_ERROR"];
+/** What any route can answer besides its own: a fault, and the server entry's full queue (handler/server/). */
+const ANY_ROUTE_CODES: readonly ErrorCode[] = ["INTERNAL_ERROR", "THROTTLED"];
+
+/** GET /health is answered by the server entry's main thread, never queued: never THROTTLED, but 503 while draining. */
+const HEALTH_CODES: readonly ErrorCode[] = ["INTERNAL_ERROR", "SHUTTING_DOWN"];
 
 /** The classify route can answer every other code of errors.ts, so a new code is documented there by default. */
-const CLASSIFY_CODES = errorCodes.filter((code) => !ROUTING_CODES.includes(code));
+const CLASSIFY_CODES = errorCodes.filter((code) => !ROUTING_CODES.includes(code) && code !== "SHUTTING_DOWN");
 
 export interface OperationFacts extends ClassifyLimits {
   labelCount: number;
@@ -60,12 +63,12 @@ function classifyOperation(operationId: string, facts: OperationFacts): Operatio
   };
 }
 
-function getOperation(operationId: string, summary: string, description: string, schema: object): Operation {
+function getOperation(operationId: string, summary: string, description: string, schema: object, codes = ANY_ROUTE_CODES): Operation {
   return {
     operationId,
     tags: ["service"],
     summary,
-    responses: { "200": success(description, schema), ...errorResponseRefs(ANY_ROUTE_CODES) },
+    responses: { "200": success(description, schema), ...errorResponseRefs(codes) },
   };
 }
 
@@ -92,7 +95,7 @@ export function servedOperations(facts: OperationFacts): ServedOperations {
     "/classify": { post: classifyOperation("classify", facts) },
     "/": { post: classifyOperation("classifyAtRoot", facts), get: pageOperation() },
     "/health": {
-      get: getOperation("health", "Health and model identity", "The service is up; which model it serves.", ref("HealthResponse")),
+      get: getOperation("health", "Health and model identity", "The service is up; which model it serves.", ref("HealthResponse"), HEALTH_CODES),
     },
     "/model": {
       get: getOperation("model", "The model's manifest", "The validated manifest, labels as an array.", ref("ModelManifest")),

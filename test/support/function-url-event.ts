@@ -1,5 +1,5 @@
 import type { APIGatewayProxyEventV2, Context } from "aws-lambda";
-import { buildFunctionUrlEvent } from "../../scripts/shared/lambda-emulator/event.js";
+import { buildFunctionUrlEvent } from "../../handler/http/event.js";
 
 /** An HTTP request as a client sends it, before a function URL turns it into an event. */
 export interface FunctionUrlRequest {

@@ -15,6 +15,9 @@ export const defaultOutDir = "build/lambda";
 /** The bundle's file name and export: together they are the image's `CMD ["index.handler"]`. */
 export const bundleFile = "index.mjs";
 export const handlerExport = "handler";
+/** The production HTTP entry (`node server.mjs`, handler/server/) and its worker threads' module, beside index.mjs. */
+export const serverBundleFile = "server.mjs";
+export const serverWorkerBundleFile = "server-worker.mjs";
 
 export interface BuildLambdaOptions {
   arch: LambdaArch;
@@ -46,16 +49,22 @@ export async function buildLambda(options: BuildLambdaOptions): Promise<BuildLam
   await rm(outDir, { recursive: true, force: true });
   await mkdir(outDir, { recursive: true });
 
-  const bundle = await bundleCode({
-    entry: options.entry ?? join(projectDir, "handler/index.ts"),
-    outfile: join(outDir, bundleFile),
-    minify: options.minify ?? true,
-    sourcemap: options.sourcemap ?? "none",
-  });
-  const unexpected = bundle.externalImports.filter((name) => !(externalPackages as readonly string[]).includes(name));
-  if (unexpected.length > 0) throw new Error(`bundle imports packages that are not shipped: ${unexpected.join(", ")}`);
-  if (!bundle.exports.includes(handlerExport)) {
-    throw new Error(`${bundleFile} does not export "${handlerExport}" (exports: ${bundle.exports.join(", ") || "none"})`);
+  const bundles = [
+    [options.entry ?? join(projectDir, "handler/index.ts"), bundleFile],
+    [join(projectDir, "handler/server/server-entry.ts"), serverBundleFile],
+    [join(projectDir, "handler/server/worker.ts"), serverWorkerBundleFile],
+  ] as const;
+  const [bundle, ...serverBundles] = await Promise.all(
+    bundles.map(([entry, file]) =>
+      bundleCode({ entry, outfile: join(outDir, file), minify: options.minify ?? true, sourcemap: options.sourcemap ?? "none" }),
+    ),
+  );
+  for (const built of [bundle!, ...serverBundles]) {
+    const unexpected = built.externalImports.filter((name) => !(externalPackages as readonly string[]).includes(name));
+    if (unexpected.length > 0) throw new Error(`bundle imports packages that are not shipped: ${unexpected.join(", ")}`);
+  }
+  if (!bundle!.exports.includes(handlerExport)) {
+    throw new Error(`${bundleFile} does not export "${handlerExport}" (exports: ${bundle!.exports.join(", ") || "none"})`);
   }
 
   const modelFiles = await copyModelFiles(options.modelDir ?? join(projectDir, "model"), join(outDir, "model"));
@@ -75,5 +84,5 @@ export async function buildLambda(options: BuildLambdaOptions): Promise<BuildLam
   const taskRootPackage = { name: "lambda-task-root", private: true, type: "module", dependencies: versions };
   await writeFile(join(outDir, "package.json"), `${JSON.stringify(taskRootPackage, null, 2)}\n`);
 
-  return { outDir, arch: options.arch, exports: bundle.exports, packages, nativeBinaries, modelFiles, sizes: await measureTaskRoot(outDir) };
+  return { outDir, arch: options.arch, exports: bundle!.exports, packages, nativeBinaries, modelFiles, sizes: await measureTaskRoot(outDir) };
 }

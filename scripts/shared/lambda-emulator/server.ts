@@ -2,24 +2,19 @@ import { randomUUID } from "node:crypto";
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { SERVICE_NAME } from "../../../handler/settings.js";
-import { buildFunctionUrlEvent } from "./event.js";
+import { buildFunctionUrlEvent } from "../../../handler/http/event.js";
+import { type DrainBounds, defaultDrainBounds, lingerBeforeClosing } from "../../../handler/http/lingering-close.js";
+import { readBodyWithin } from "../../../handler/http/read-body.js";
+import { type HttpReply, replyFromResultPayload } from "../../../handler/http/reply.js";
+import { writeReply } from "../../../handler/http/write-reply.js";
 import { hostForUrl, hostPolicy } from "./host-check.js";
 import { lambdaLimits } from "./limits.js";
-import { type DrainBounds, defaultDrainBounds, lingerBeforeClosing } from "./lingering-close.js";
 import { type ContainerImageOptions, containerEnvironmentFactory } from "./container-environment.js";
 import { ExecutionEnvironment } from "./environment.js";
 import type { EnvironmentFactory } from "./function-environment.js";
 import { EnvironmentPool, type PoolOutcome, PoolClosedError, PoolThrottledError } from "./pool.js";
 import { type InvocationReport, formatReportLine } from "./report.js";
-import { readBodyWithin } from "./read-body.js";
-import {
-  type HttpReply,
-  functionErrorReply,
-  misdirectedReply,
-  payloadTooLargeReply,
-  replyFromResultPayload,
-  throttledReply,
-} from "./response.js";
+import { functionErrorReply, misdirectedReply, payloadTooLargeReply, throttledReply } from "./response.js";
 
 export interface LocalFunctionUrlOptions {
   /** Module exporting the Lambda handler (the real one is `handler/index.ts`); not used with `image`. */
@@ -120,23 +115,6 @@ function defaultEnvironmentFactory(options: LocalFunctionUrlOptions, timeoutMs: 
   }
   const handlerExport = options.handlerExport ?? "handler";
   return (env) => () => ExecutionEnvironment.start({ handlerModule: options.handlerModule, handlerExport, env, output });
-}
-
-function writeReply(response: ServerResponse, reply: HttpReply, closeConnection: boolean): void {
-  const grouped = new Map<string, { name: string; values: string[] }>();
-  for (const [name, value] of reply.headers) {
-    const key = name.toLowerCase();
-    // The function URL frames the response itself.
-    if (key === "content-length" || key === "transfer-encoding" || key === "connection") continue;
-    const entry = grouped.get(key) ?? { name, values: [] };
-    entry.values.push(value);
-    grouped.set(key, entry);
-  }
-  for (const { name, values } of grouped.values()) response.setHeader(name, values.length === 1 ? values[0]! : values);
-  response.setHeader("content-length", reply.body.length);
-  if (closeConnection) response.setHeader("connection", "close");
-  response.writeHead(reply.statusCode);
-  response.end(reply.body);
 }
 
 function reportFor(outcome: PoolOutcome, requestId: string, memorySizeMB: number): InvocationReport {

@@ -1,5 +1,5 @@
 import type { APIGatewayProxyEventV2, Context } from "aws-lambda";
-import { buildFunctionUrlEvent } from "../../shared/lambda-emulator/event.js";
+import { buildFunctionUrlEvent } from "../../../handler/http/event.js";
 
 export type FunctionUrlHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<{ statusCode?: number; headers?: Record<string, unknown>; body?: string }>;
 

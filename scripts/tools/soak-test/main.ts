@@ -6,7 +6,7 @@ import { loadConfig } from "../../../handler/config.js";
 import { Telemetry } from "../../../handler/telemetry.js";
 import { buildRequestMix, type MixedRequest } from "../../shared/request-mix.js";
 import { createLambdaContext, functionSettingsFromEnv } from "../../shared/lambda-emulator/context.js";
-import { buildFunctionUrlEvent } from "../../shared/lambda-emulator/event.js";
+import { buildFunctionUrlEvent } from "../../../handler/http/event.js";
 
 // Soak: many in-process invocations of one handler instance. After a warm-up, resident memory may grow by at most
 // --max-growth and the process may hold no more active resources (handles, requests) than before.

@@ -2,7 +2,7 @@ import { type IncomingMessage, type Server, type ServerResponse, createServer } 
 import type { AddressInfo } from "node:net";
 import { performance } from "node:perf_hooks";
 import { lambdaLimits } from "../limits.js";
-import { readBodyWithin } from "../read-body.js";
+import { readBodyWithin } from "../../../../handler/http/read-body.js";
 import { type RuntimeInvocation, invocationHeaders } from "./invocation.js";
 import { replyAccepted, replyError } from "./replies.js";
 import { type RuntimeError, parseRuntimeError } from "./runtime-error.js";
