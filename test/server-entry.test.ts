@@ -15,7 +15,9 @@ import { createEntryServer } from "../handler/server/entry-server.js";
 import { WorkerPool } from "../handler/server/worker-pool.js";
 import { Telemetry } from "../handler/telemetry.js";
 import { buildLambda, serverBundleFile } from "../scripts/build-time/bundle/build-lambda.js";
+import { SERVER_DEFAULTS } from "../handler/server/settings.js";
 import { functionUrlEvent } from "./support/function-url-event.js";
+import { describeHttpContract } from "./support/http-contract.js";
 
 interface RunningServer {
   child: ChildProcess;
@@ -299,4 +301,17 @@ describe("the worker pool behind the server: a worker that crashes", () => {
       await pool.stop();
     }
   });
+});
+
+// The same API contract tests as npm start's (test/http-contract.test.ts), over real sockets, with the defaults.
+describeHttpContract("server.mjs from the built task root: the function URL's API contract, default settings", async () => {
+  const server = await startListening({});
+  return {
+    url: server.url,
+    maxBodyBytes: SERVER_DEFAULTS.maxBodyBytes,
+    close: async () => {
+      server.child.kill("SIGTERM");
+      expect(await server.exited).toBe(0);
+    },
+  };
 });
