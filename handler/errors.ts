@@ -34,6 +34,9 @@ export const errorStatus = {
 
 export type ErrorCode = keyof typeof errorStatus;
 
+/** Codes only the server entry's main thread answers (handler/server/entry-server.ts), never the handler itself. */
+export const SERVER_ENTRY_CODES: readonly ErrorCode[] = ["THROTTLED", "SHUTTING_DOWN"];
+
 /**
  * Longest error message a client gets. Messages quote client input (e.g. every unknown JSON key); unbounded, a
  * 6 MB request could produce an error body over Lambda's 6 MB response limit, which the client would see as a 502.
