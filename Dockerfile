@@ -31,10 +31,10 @@ COPY model/ model/
 RUN npm run build -- --arch "${TARGETARCH:-amd64}"
 
 FROM ${BASE_IMAGE}
-# Lambda scales vCPUs with memory (1 vCPU at 1769 MB, 6 at 10240 MB): the function configuration should set
-# ORT_INTRA_OP_THREADS for its memory size; 2 matches the common 1.7-3 GB range.
-ENV ORT_INTRA_OP_THREADS=2 \
-    POWERTOOLS_SERVICE_NAME=image-classifier \
+# No ORT_INTRA_OP_THREADS here: the stack sets it for the function's memory size (Lambda scales vCPUs with memory,
+# 1 at 1769 MB, 6 at 10240 MB) and for the Fargate task's workers; unset, the handler uses the CPUs it sees and
+# server.mjs splits them between its workers.
+ENV POWERTOOLS_SERVICE_NAME=image-classifier \
     POWERTOOLS_METRICS_NAMESPACE=ImageClassifier \
     POWERTOOLS_LOG_LEVEL=INFO
 COPY --from=build /src/build/lambda/ ${LAMBDA_TASK_ROOT}/
