@@ -340,3 +340,35 @@ describe("the Lambda duration --compare fargate assumes", () => {
     }
   });
 });
+
+describe("client keep-alive and the load balancer's connection LCUs", () => {
+  it("divides new and active connections by the requests each connection carries; bytes are unchanged", () => {
+    // 100 requests/s of 1,000 bytes, 10 per connection: 10 new connections/s → 10 / 25 = 0.4 LCU;
+    // active: 10 × 60 = 600 a minute → 600 / 3000 = 0.2; bytes: 100 × 3600 × 1000 / 1e9 = 0.36 GB/h → 0.36 LCU.
+    const dims = lcuDimensions(100, 1000, 10);
+    expect(dims.newConnections).toBeCloseTo(0.4, 12);
+    expect(dims.activeConnections).toBeCloseTo(0.2, 12);
+    expect(dims.processedBytes).toBeCloseTo(0.36, 12);
+    expect(lcusFor(100, 1000, 10)).toBeCloseTo(0.4, 12);
+    // One request per connection: 100 / 25 = 4 LCU, the default.
+    expect(lcusFor(100, 1000)).toBeCloseTo(4, 12);
+  });
+
+  it("--requests-per-connection lowers the Fargate total and is refused below 1", async () => {
+    const options = (perConnection?: string) =>
+      parseCompareOptions({ "requests-per-month": "1e8", "request-bytes": "500", "response-bytes": "500", "duration-ms": "12", "task-rps": "70", ...(perConnection && { "requests-per-connection": perConnection }) });
+    const total = (perConnection?: string) => {
+      const parsed = options(perConnection);
+      return compareWithFargate({
+        profile: parsed.profile,
+        lambda: { memoryMB: parsed.memoryMB, architecture: parsed.architecture, durationMs: 12 },
+        service: { architecture: parsed.architecture, taskCpuUnits: parsed.taskCpuUnits, taskMemoryMB: parsed.taskMemoryMB, taskRps: 70, targetUtilization: parsed.targetUtilization, minTasks: parsed.minTasks },
+      }).fargate.loadBalancerCapacity;
+    };
+    // 1e8 / 2,628,000 s = 38.05 requests/s. One per connection: 38.05 / 25 = 1.522 LCU × 730 h × $0.008 = $8.89.
+    expect(total()).toBeCloseTo(8.889, 2);
+    // 100 per connection: new connections 0.0152 LCU; bytes 38.05 × 3600 × 1000 / 1e9 = 0.137 LCU → $0.80.
+    expect(total("100")).toBeCloseTo(0.8, 2);
+    expect(() => options("0.5")).toThrow(/--requests-per-connection must be at least 1, got 0.5/);
+  });
+});

@@ -55,10 +55,11 @@ export function lambdaProvisionedCurve(fn: LambdaFunction): SteppedCost {
 }
 
 /** Tasks at the target utilization (never fewer than the minimum) and the load balancer, whose LCUs grow with the rate. */
-export function fargateCurve(service: FargateService, bytesPerRequest: number): SteppedCost {
+export function fargateCurve(service: FargateService, bytesPerRequest: number, requestsPerConnection = 1): SteppedCost {
   return {
     fixed: HOURS_PER_MONTH * ALB_HOUR,
-    perRps: HOURS_PER_MONTH * ALB_LCU_HOUR * lcusFor(1, bytesPerRequest),
+    // Every LCU dimension grows in proportion to the rate, so their maximum does too.
+    perRps: HOURS_PER_MONTH * ALB_LCU_HOUR * lcusFor(1, bytesPerRequest, requestsPerConnection),
     step: {
       unitRps: service.taskRps * service.targetUtilization,
       minUnits: service.minTasks,

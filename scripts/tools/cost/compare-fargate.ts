@@ -61,7 +61,7 @@ export function compareWithFargate(input: FargateComparisonInput): FargateCompar
   const curves: Record<Option, SteppedCost> = {
     "Lambda on demand": lambdaOnDemandCurve(input.lambda),
     "Lambda provisioned": lambdaProvisionedCurve(input.lambda),
-    "Fargate + ALB": fargateCurve(input.service, input.profile.requestBytes + input.profile.responseBytes),
+    "Fargate + ALB": fargateCurve(input.service, input.profile.requestBytes + input.profile.responseBytes, input.profile.requestsPerConnection),
   };
   return {
     input,

@@ -41,7 +41,8 @@ export function formatFargateComparison(comparison: FargateComparison, sources: 
   const provisioned = lambda.provisioned;
   const lines = [
     `Traffic: ${traffic}; ${count(comparison.requestsPerMonth)} requests/month; ` +
-      `${bytes(profile.requestBytes)} in + ${bytes(profile.responseBytes)} out per request`,
+      `${bytes(profile.requestBytes)} in + ${bytes(profile.responseBytes)} out per request, ` +
+      `${profile.requestsPerConnection ?? 1} per connection`,
     `Lambda ${fn.architecture}, ${fn.memoryMB} MB, ${fn.durationMs} ms per request (${sources.duration}) → billed ${lambda.billedMs} ms`,
     `Fargate ${service.architecture}, task ${vcpus} vCPU / ${service.taskMemoryMB} MB (${usdFine(fargate.taskHourly)} an hour), ` +
       `${rate(service.taskRps)} requests/s at 100% (${sources.throughput})`,

@@ -1,6 +1,6 @@
 import { checkTaskSize, CPU_UNITS_PER_VCPU } from "./fargate-pricing.js";
 import { ARCHITECTURES, type Architecture, MAX_MEMORY_MB, MIN_MEMORY_MB } from "./pricing.js";
-import { DEFAULT_REQUEST_BYTES, DEFAULT_RESPONSE_BYTES, flatProfile, HOURS_PER_DAY, hourlyProfile, type TrafficProfile } from "./traffic-profile.js";
+import { DEFAULT_REQUEST_BYTES, DEFAULT_REQUESTS_PER_CONNECTION, DEFAULT_RESPONSE_BYTES, flatProfile, HOURS_PER_DAY, hourlyProfile, type TrafficProfile } from "./traffic-profile.js";
 
 /** The raw `--compare fargate` options, as parseArgs returns them. */
 export interface RawCompareOptions {
@@ -10,6 +10,7 @@ export interface RawCompareOptions {
   "hourly-rps"?: string;
   "request-bytes"?: string;
   "response-bytes"?: string;
+  "requests-per-connection"?: string;
   provisioned?: string;
   "task-cpu"?: string;
   "task-memory"?: string;
@@ -74,6 +75,9 @@ export function parseCompareOptions(raw: RawCompareOptions): CompareOptions {
   const sizes = {
     requestBytes: check("request-bytes", number("request-bytes", raw["request-bytes"]), (v) => v >= 0, "a non-negative number of bytes") ?? DEFAULT_REQUEST_BYTES,
     responseBytes: check("response-bytes", number("response-bytes", raw["response-bytes"]), (v) => v >= 0, "a non-negative number of bytes") ?? DEFAULT_RESPONSE_BYTES,
+    requestsPerConnection:
+      check("requests-per-connection", number("requests-per-connection", raw["requests-per-connection"]), (v) => v >= 1, "at least 1") ??
+      DEFAULT_REQUESTS_PER_CONNECTION,
   };
   const monthly = check("requests-per-month", number("requests-per-month", raw["requests-per-month"]), (v) => v >= 0, "a non-negative number");
   if ((monthly === undefined) === (raw["hourly-rps"] === undefined)) {

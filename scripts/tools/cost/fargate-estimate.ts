@@ -51,7 +51,7 @@ export function tasksFor(rps: number, service: FargateService): number {
 
 /** The four LCU dimensions of an hour at a steady rate, each in LCUs. */
 export interface LcuDimensions {
-  /** Every request on a new connection (clients without keep-alive): the worst case. */
+  /** Each connection carries `requestsPerConnection` requests (1: clients without keep-alive, the worst case). */
   newConnections: number;
   /** Connections live under a minute, so each counts once in its minute. */
   activeConnections: number;
@@ -60,18 +60,19 @@ export interface LcuDimensions {
   ruleEvaluations: number;
 }
 
-export function lcuDimensions(rps: number, bytesPerRequest: number): LcuDimensions {
+export function lcuDimensions(rps: number, bytesPerRequest: number, requestsPerConnection = 1): LcuDimensions {
+  const connectionsPerSecond = rps / requestsPerConnection;
   return {
-    newConnections: rps / LCU_NEW_CONNECTIONS_PER_SECOND,
-    activeConnections: (rps * 60) / LCU_ACTIVE_CONNECTIONS_PER_MINUTE,
+    newConnections: connectionsPerSecond / LCU_NEW_CONNECTIONS_PER_SECOND,
+    activeConnections: (connectionsPerSecond * 60) / LCU_ACTIVE_CONNECTIONS_PER_MINUTE,
     processedBytes: (rps * 3600 * bytesPerRequest) / BYTES_PER_GB / LCU_PROCESSED_GB_PER_HOUR,
     ruleEvaluations: (rps * Math.max(0, ALB_LISTENER_RULES - ALB_FREE_RULES)) / LCU_RULE_EVALUATIONS_PER_SECOND,
   };
 }
 
 /** LCUs billed for an hour: the busiest dimension. */
-export function lcusFor(rps: number, bytesPerRequest: number): number {
-  return Math.max(...Object.values(lcuDimensions(rps, bytesPerRequest)));
+export function lcusFor(rps: number, bytesPerRequest: number, requestsPerConnection = 1): number {
+  return Math.max(...Object.values(lcuDimensions(rps, bytesPerRequest, requestsPerConnection)));
 }
 
 export interface FargateCost {
@@ -102,7 +103,7 @@ export function estimateFargateCost(profile: TrafficProfile, service: FargateSer
   const taskHourly = taskHourlyPrice(service);
   const hourlyTasks = profile.hourlyRps.map((rps) => tasksFor(rps, service));
   const taskHours = hourlyTasks.reduce((sum, tasks) => sum + tasks, 0) * DAYS_PER_MONTH;
-  const lcuHours = profile.hourlyRps.reduce((sum, rps) => sum + lcusFor(rps, bytes), 0) * DAYS_PER_MONTH;
+  const lcuHours = profile.hourlyRps.reduce((sum, rps) => sum + lcusFor(rps, bytes, profile.requestsPerConnection), 0) * DAYS_PER_MONTH;
   const tasks = taskHours * taskHourly;
   const loadBalancerHours = HOURS_PER_MONTH * ALB_HOUR;
   const loadBalancerCapacity = lcuHours * ALB_LCU_HOUR;

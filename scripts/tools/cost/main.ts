@@ -16,6 +16,7 @@ const usage = `Usage: npm run cost -- --memory MB --arch x86_64|arm64 --requests
        npm run cost -- --batch-size N [--images I] [--memory MB] [--arch x86_64|arm64] [--execution-type STANDARD|EXPRESS]
                        [--source listing|manifest] [--overhead-ms A --per-image-ms B] [--json]
        npm run cost -- --compare fargate (--requests-per-month N | --hourly-rps r0,…,r23) [--request-bytes B] [--response-bytes B]
+                       [--requests-per-connection C]
                        [--memory MB] [--arch x86_64|arm64] [--duration-ms D] [--provisioned K] [--task-cpu UNITS] [--task-memory MB]
                        [--target-utilization U] [--min-tasks M] [--task-rps R] [--json]
 
@@ -36,7 +37,9 @@ hour, requests/s × billed duration) and on ECS Fargate behind an Application Lo
 max(--min-tasks, ceil(requests/s / (--task-rps × --target-utilization))) tasks; then the steady requests/s above which
 Fargate is cheaper than each Lambda option. Defaults: --memory 2048, --arch x86_64, --task-cpu 1024 (CPU units, 1 vCPU)
 --task-memory 2048, --target-utilization 0.6, --min-tasks 2 (one per Availability Zone), request 40,500 B and response
-1,000 B (a 640×480 JPEG with headers; the load balancer's LCUs count them). --task-rps (requests/s of one task at 100%)
+1,000 B (a 640×480 JPEG with headers; the load balancer's LCUs count them), 1 request per client connection (no
+keep-alive: the load balancer's new- and active-connection LCUs at their worst; --requests-per-connection C for clients
+that keep connections open). --task-rps (requests/s of one task at 100%)
 defaults to the bench's server-entry measurement, else npm start's measured rate per vCPU, else 30 per vCPU.
 --duration-ms defaults to the CPU time that throughput implies on the function's vCPUs (memory ÷ 1769 MB), or to the
 bench's warm latency when that is longer: both options are priced from the same measured CPU cost.`;
@@ -77,6 +80,7 @@ try {
       compare: { type: "string" },
       "hourly-rps": { type: "string" },
       "request-bytes": { type: "string" },
+      "requests-per-connection": { type: "string" },
       "response-bytes": { type: "string" },
       "task-cpu": { type: "string" },
       "task-memory": { type: "string" },
@@ -97,7 +101,7 @@ if (values.help) {
 
 const batchOnly = ["images", "execution-type", "source", "overhead-ms", "per-image-ms"] as const;
 const requestsOnly = ["requests-per-month", "provisioned", "duration-ms"] as const;
-const compareOnly = ["hourly-rps", "request-bytes", "response-bytes", "task-cpu", "task-memory", "target-utilization", "min-tasks", "task-rps"] as const;
+const compareOnly = ["hourly-rps", "request-bytes", "response-bytes", "requests-per-connection", "task-cpu", "task-memory", "target-utilization", "min-tasks", "task-rps"] as const;
 
 if (values.compare !== undefined) {
   if (values.compare !== "fargate") fail(`--compare must be fargate, got "${values.compare}"`);

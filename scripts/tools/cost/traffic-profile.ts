@@ -8,6 +8,11 @@ export interface TrafficProfile {
   requestBytes: number;
   /** Bytes of the response with its headers. */
   responseBytes: number;
+  /**
+   * Requests each client connection carries (keep-alive); the load balancer bills new and active connections.
+   * Default 1: every request on a new connection, the worst case.
+   */
+  requestsPerConnection?: number;
 }
 
 /**
@@ -16,6 +21,7 @@ export interface TrafficProfile {
  */
 export const DEFAULT_REQUEST_BYTES = 40_500;
 export const DEFAULT_RESPONSE_BYTES = 1_000;
+export const DEFAULT_REQUESTS_PER_CONNECTION = 1;
 
 export const HOURS_PER_DAY = 24;
 /** 730 / 24: how many times each hour of the typical day occurs in a month. */
@@ -29,10 +35,15 @@ export function checkProfile(profile: TrafficProfile): void {
   for (const [name, bytes] of [["request bytes", requestBytes], ["response bytes", responseBytes]] as const) {
     if (!Number.isFinite(bytes) || bytes < 0) throw new RangeError(`${name} must be a non-negative number, got ${bytes}`);
   }
+  const perConnection = profile.requestsPerConnection ?? DEFAULT_REQUESTS_PER_CONNECTION;
+  if (!Number.isFinite(perConnection) || perConnection < 1) throw new RangeError(`requests per connection must be at least 1, got ${perConnection}`);
 }
 
 /** The same rate every hour: N requests spread evenly over the 730-hour month. */
-export function flatProfile(requestsPerMonth: number, sizes: Pick<TrafficProfile, "requestBytes" | "responseBytes">): TrafficProfile {
+/** What a request looks like to the load balancer: its sizes and how many share a connection. */
+export type RequestShape = Pick<TrafficProfile, "requestBytes" | "responseBytes" | "requestsPerConnection">;
+
+export function flatProfile(requestsPerMonth: number, sizes: RequestShape): TrafficProfile {
   if (!Number.isFinite(requestsPerMonth) || requestsPerMonth < 0) {
     throw new RangeError(`requests per month must be a non-negative number, got ${requestsPerMonth}`);
   }
@@ -41,7 +52,7 @@ export function flatProfile(requestsPerMonth: number, sizes: Pick<TrafficProfile
   return profile;
 }
 
-export function hourlyProfile(hourlyRps: readonly number[], sizes: Pick<TrafficProfile, "requestBytes" | "responseBytes">): TrafficProfile {
+export function hourlyProfile(hourlyRps: readonly number[], sizes: RequestShape): TrafficProfile {
   const profile = { hourlyRps: [...hourlyRps], ...sizes };
   checkProfile(profile);
   return profile;
