@@ -444,7 +444,7 @@ describe("security groups", () => {
 
 describe("autoscaling", () => {
   it("tracks the service's CPU and the requests per target between minTasks and maxTasks", () => {
-    for (const [s, min, max, cpu, requests] of [[http, 1, 4, 60, 300], [https, 2, 6, 50, 900]] as const) {
+    for (const [s, min, max, cpu, requests] of [[http, 1, 4, 60, 1500], [https, 2, 6, 50, 900]] as const) {
       const [, target] = only(s, AppautoscalingTarget.tfResourceType);
       expect(target).toMatchObject({
         service_namespace: "ecs",
@@ -572,7 +572,7 @@ describe("fargate configuration", () => {
       minTasks: 1,
       maxTasks: 4,
       targetCpuUtilization: 60,
-      targetRequestsPerTarget: 300,
+      targetRequestsPerTarget: 1500,
       scaleOutCooldownSeconds: 60,
       scaleInCooldownSeconds: 300,
       allowedCidrs: ["203.0.113.0/24"],
