@@ -1,15 +1,12 @@
-import { execFile } from "node:child_process";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runCost } from "./support/cost-cli.js";
 import { batchCost, type BatchCostOptions } from "../scripts/tools/cost/batch-command.js";
 import { type BatchJobInput, compareWithSingleImage, estimateBatchJobCost } from "../scripts/tools/cost/batch-estimate.js";
 import { durationAt, fitInvocationDuration } from "../scripts/tools/cost/invocation-duration.js";
 import { readMeasuredBatchDurations } from "../scripts/tools/cost/measured-duration.js";
-import { tsxLoader } from "../scripts/shared/tsx-loader.js";
 
 // Expectations are worked out by hand from the published prices, not by calling the code under test.
 const job: BatchJobInput = {
@@ -227,22 +224,13 @@ describe("measured batch durations in bench/results.json", () => {
 });
 
 describe("npm run cost CLI errors", () => {
-  const cli = fileURLToPath(new URL("../scripts/tools/cost/main.ts", import.meta.url));
   let cwd: string;
   beforeAll(async () => {
     cwd = await mkdtemp(join(tmpdir(), "cost-cli-"));
     await mkdir(join(cwd, "bench"));
   });
   afterAll(() => rm(cwd, { recursive: true, force: true }));
-  const cost = async (args: string[]) => {
-    try {
-      const { stdout } = await promisify(execFile)(process.execPath, ["--import", tsxLoader, cli, ...args], { cwd });
-      return { code: 0, stdout, stderr: "" };
-    } catch (error) {
-      const failed = error as { code: number; stdout: string; stderr: string };
-      return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
-    }
-  };
+  const cost = (args: string[]) => runCost(args, cwd);
 
   it.each([
     [["--batch-size", "abc"], /--batch-size must be a number, got "abc"/],

@@ -1,10 +1,8 @@
-import { execFile } from "node:child_process";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runCost } from "./support/cost-cli.js";
 import { breakEvenRps, costAt, fargateCurve, lambdaOnDemandCurve, type SteppedCost } from "../scripts/tools/cost/break-even.js";
 import { compareWithFargate } from "../scripts/tools/cost/compare-fargate.js";
 import { cpuEquivalentDurationMs } from "../scripts/tools/cost/cpu-equivalent-duration.js";
@@ -14,7 +12,6 @@ import { checkTaskSize } from "../scripts/tools/cost/fargate-pricing.js";
 import { readMeasuredThroughput, taskThroughput } from "../scripts/tools/cost/fargate-throughput.js";
 import { estimateLambdaProfile, type LambdaFunction } from "../scripts/tools/cost/lambda-profile.js";
 import { flatProfile, hourlyProfile, requestsPerMonth } from "../scripts/tools/cost/traffic-profile.js";
-import { tsxLoader } from "../scripts/shared/tsx-loader.js";
 
 // Expectations are worked out by hand from the published prices, not by calling the code under test.
 // A month is 730 h = 2,628,000 s; each hour of the typical day occurs 730 / 24 = 30.41666… times.
@@ -252,22 +249,13 @@ describe("--compare fargate options", () => {
 });
 
 describe("npm run cost -- --compare fargate", () => {
-  const cli = fileURLToPath(new URL("../scripts/tools/cost/main.ts", import.meta.url));
   let cwd: string;
   beforeAll(async () => {
     cwd = await mkdtemp(join(tmpdir(), "cost-fargate-cli-"));
     await mkdir(join(cwd, "bench"));
   });
   afterAll(() => rm(cwd, { recursive: true, force: true }));
-  const cost = async (args: string[]) => {
-    try {
-      const { stdout } = await promisify(execFile)(process.execPath, ["--import", tsxLoader, cli, ...args], { cwd });
-      return { code: 0, stdout, stderr: "" };
-    } catch (error) {
-      const failed = error as { code: number; stdout: string; stderr: string };
-      return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
-    }
-  };
+  const cost = (args: string[]) => runCost(args, cwd);
 
   it("prints the three options, the cheapest and the break-even rows", async () => {
     const { code, stdout } = await cost(["--compare", "fargate", "--requests-per-month", "262_800_000", "--duration-ms", "20", "--task-rps", "50", "--request-bytes", "40000"]);
@@ -317,7 +305,6 @@ describe("the Lambda duration --compare fargate assumes", () => {
   });
 
   it("defaults to that CPU-equivalent time when it is above the bench's in-process latency, else to the latency", async () => {
-    const cli = fileURLToPath(new URL("../scripts/tools/cost/main.ts", import.meta.url));
     const cwd = await mkdtemp(join(tmpdir(), "cost-fargate-duration-"));
     try {
       await mkdir(join(cwd, "bench"));
@@ -328,8 +315,9 @@ describe("the Lambda duration --compare fargate assumes", () => {
       });
       const run = async (rps: number) => {
         await writeFile(join(cwd, "bench", "results.json"), JSON.stringify(results(rps)));
-        const args = ["--import", tsxLoader, cli, "--compare", "fargate", "--requests-per-month", "1e8"];
-        return (await promisify(execFile)(process.execPath, args, { cwd })).stdout;
+        const { code, stdout, stderr } = await runCost(["--compare", "fargate", "--requests-per-month", "1e8"], cwd);
+        expect(code, stderr).toBe(0);
+        return stdout;
       };
       // 1000 / 40 / (2048 / 1769) = 21.594 ms → billed 22 ms.
       expect(await run(40)).toMatch(/2048 MB, 21\.594 ms per request \(the CPU time of the task's throughput below, on 1\.16 vCPU .*→ billed 22 ms/);

@@ -1,5 +1,3 @@
-import { resolve } from "node:path";
-import { fileURLToPath } from "node:url";
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group/index.js";
 import { DataAwsCallerIdentity } from "@cdktf/provider-aws/lib/data-aws-caller-identity/index.js";
 import { IamRole } from "@cdktf/provider-aws/lib/iam-role/index.js";
@@ -9,23 +7,17 @@ import { LambdaAlias } from "@cdktf/provider-aws/lib/lambda-alias/index.js";
 import { LambdaFunction } from "@cdktf/provider-aws/lib/lambda-function/index.js";
 import { SfnStateMachine } from "@cdktf/provider-aws/lib/sfn-state-machine/index.js";
 import aslValidator from "asl-validator";
-import { AnnotationMetadataEntryType, Testing } from "cdktf";
 import { beforeAll, describe, expect, it } from "vitest";
+import { type Json, synthesizeStack, type SynthesizedStack } from "./support/synthesize-stack.js";
 import { BATCH_OUTPUTS } from "../infra/batch/batch-scoring.js";
 import { LOG_DELIVERY_ACTIONS } from "../infra/batch/state-machine-role.js";
 import { batchStateMachineDefinition } from "../infra/batch/state-machine-definition.js";
-import { ClassifierStack } from "../infra/classifier-stack.js";
 import { parseStageConfig, type StageConfigInput } from "../infra/config.js";
 
-const PROJECT_ROOT = resolve(fileURLToPath(import.meta.url), "../..");
+type Synthesized = SynthesizedStack;
 const HASH = "b".repeat(64);
 const OTHER_ACCOUNT = "444455556666";
 
-type Json = Record<string, any>;
-interface Synthesized {
-  tf: Json;
-  warnings: string[];
-}
 
 const BATCH = {
   inputs: [
@@ -37,16 +29,8 @@ const BATCH = {
   results: { bucket: "batch-results", prefix: "classifier" },
 };
 
-function synthesize(input: Omit<StageConfigInput, "stage" | "region">): Synthesized {
-  const config = parseStageConfig({ stage: "test", region: "eu-west-1", ...input }, "batch.json");
-  const stack = new ClassifierStack(Testing.app(), "classifier-test", { config, projectRoot: PROJECT_ROOT, buildInputsHash: HASH });
-  const tf = JSON.parse(Testing.synth(stack)) as Json;
-  const warnings = stack.node
-    .findAll()
-    .flatMap((construct) => construct.node.metadata)
-    .filter((entry) => entry.type === AnnotationMetadataEntryType.WARN)
-    .map((entry) => String(entry.data));
-  return { tf, warnings };
+function synthesize(input: Omit<StageConfigInput, "stage" | "region">): SynthesizedStack {
+  return synthesizeStack(parseStageConfig({ stage: "test", region: "eu-west-1", ...input }, "batch.json"), HASH);
 }
 
 function problemsOf(input: Record<string, unknown>): string {

@@ -1,5 +1,4 @@
-import { join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { AppautoscalingPolicy } from "@cdktf/provider-aws/lib/appautoscaling-policy/index.js";
 import { AppautoscalingTarget } from "@cdktf/provider-aws/lib/appautoscaling-target/index.js";
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group/index.js";
@@ -19,37 +18,25 @@ import { LbTargetGroup } from "@cdktf/provider-aws/lib/lb-target-group/index.js"
 import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group/index.js";
 import { VpcSecurityGroupEgressRule } from "@cdktf/provider-aws/lib/vpc-security-group-egress-rule/index.js";
 import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule/index.js";
-import { AnnotationMetadataEntryType, Testing } from "cdktf";
 import { beforeAll, describe, expect, it } from "vitest";
+import { type Json, PROJECT_ROOT, synthesizeStack, type SynthesizedStack } from "./support/synthesize-stack.js";
 import { SERVER_DEFAULTS, SERVER_ENV } from "../handler/server/settings.js";
 import { FUNCTION_ENV } from "../handler/settings.js";
-import { ClassifierStack } from "../infra/classifier-stack.js";
 import { loadStageConfigs, parseStageConfig, type StageConfig, type StageConfigInput, StageConfigError } from "../infra/config.js";
 import { DEFAULT_LOG_ROUTER_IMAGE, FARGATE_TASK_SIZES } from "../infra/fargate/fargate-config.js";
 import { repositoryArnOf } from "../infra/fargate/task-execution-role.js";
 
-const PROJECT_ROOT = resolve(fileURLToPath(import.meta.url), "../..");
 const CONTEXT_HASH = "c".repeat(64);
 const CERTIFICATE = "arn:aws:acm:eu-west-1:123456789012:certificate/0f0e0d0c-1111-2222-3333-444455556666";
 const EXISTING_URI = `123456789012.dkr.ecr.eu-west-1.amazonaws.com/team/classifier@sha256:${"ab".repeat(32)}`;
 
-type Json = Record<string, any>;
-interface Synthesized {
-  tf: Json;
+interface Synthesized extends SynthesizedStack {
   name: string;
-  warnings: string[];
 }
 type Variant = Omit<StageConfigInput, "stage" | "region">;
 
 function synthesizeConfig(config: StageConfig): Synthesized {
-  const stack = new ClassifierStack(Testing.app(), "classifier-test", { config, projectRoot: PROJECT_ROOT, buildInputsHash: CONTEXT_HASH });
-  const tf = JSON.parse(Testing.synth(stack)) as Json;
-  const warnings = stack.node
-    .findAll()
-    .flatMap((construct) => construct.node.metadata)
-    .filter((entry) => entry.type === AnnotationMetadataEntryType.WARN)
-    .map((entry) => String(entry.data));
-  return { tf, name: config.functionName, warnings };
+  return { ...synthesizeStack(config, CONTEXT_HASH), name: config.functionName };
 }
 const synthesize = (variant: Variant) => synthesizeConfig(parseStageConfig({ stage: "test", region: "eu-west-1", ...variant }, "fargate.json"));
 

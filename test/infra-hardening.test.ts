@@ -1,6 +1,5 @@
 import { readFileSync } from "node:fs";
-import { join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group/index.js";
 import { CloudwatchMetricAlarm } from "@cdktf/provider-aws/lib/cloudwatch-metric-alarm/index.js";
 import { DataAwsCallerIdentity } from "@cdktf/provider-aws/lib/data-aws-caller-identity/index.js";
@@ -14,22 +13,16 @@ import { LambdaProvisionedConcurrencyConfig } from "@cdktf/provider-aws/lib/lamb
 import { AppautoscalingScheduledAction } from "@cdktf/provider-aws/lib/appautoscaling-scheduled-action/index.js";
 import { SfnStateMachine } from "@cdktf/provider-aws/lib/sfn-state-machine/index.js";
 import { Image } from "@cdktf/provider-docker/lib/image/index.js";
-import { AnnotationMetadataEntryType, Testing } from "cdktf";
 import { beforeAll, describe, expect, it } from "vitest";
-import { ClassifierStack } from "../infra/classifier-stack.js";
+import { type Json, PROJECT_ROOT, synthesizeStack, type SynthesizedStack } from "./support/synthesize-stack.js";
 import { loadStageConfigs, parseStageConfig, type StageConfig, type StageConfigInput } from "../infra/config.js";
 
-const PROJECT_ROOT = resolve(fileURLToPath(import.meta.url), "../..");
+type Synthesized = SynthesizedStack;
 /** A fixed context hash: these tests look at what the stack adds to it, not at the repository's files. */
 const CONTEXT_HASH = "c".repeat(64);
 const ACCOUNT = "111122223333";
 const OTHER_ACCOUNT = "444455556666";
 
-type Json = Record<string, any>;
-interface Synthesized {
-  tf: Json;
-  warnings: string[];
-}
 
 const minimal = { stage: "test", region: "eu-west-1" };
 
@@ -37,16 +30,7 @@ function configOf(input: Omit<StageConfigInput, "stage" | "region">): StageConfi
   return parseStageConfig({ ...minimal, ...input }, "hardening.json");
 }
 
-function synthesizeConfig(config: StageConfig): Synthesized {
-  const stack = new ClassifierStack(Testing.app(), "classifier-test", { config, projectRoot: PROJECT_ROOT, buildInputsHash: CONTEXT_HASH });
-  const tf = JSON.parse(Testing.synth(stack)) as Json;
-  const warnings = stack.node
-    .findAll()
-    .flatMap((construct) => construct.node.metadata)
-    .filter((entry) => entry.type === AnnotationMetadataEntryType.WARN)
-    .map((entry) => String(entry.data));
-  return { tf, warnings };
-}
+const synthesizeConfig = (config: StageConfig) => synthesizeStack(config, CONTEXT_HASH);
 
 const synthesize = (input: Omit<StageConfigInput, "stage" | "region">) => synthesizeConfig(configOf(input));
 

@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import type { IncomingMessage } from "node:http";
 import type { APIGatewayProxyEventV2 } from "aws-lambda";
 import { encodeEventBody } from "./body-types.js";
 
@@ -13,6 +14,18 @@ export interface ReceivedRequest {
   sourceIp: string;
   localPort: number;
   body?: Uint8Array;
+}
+
+/** What node:http knows of a request, in the form the event builder takes (the body comes separately). */
+export function receivedRequestOf(request: IncomingMessage): Omit<ReceivedRequest, "body"> {
+  return {
+    method: request.method ?? "GET",
+    target: request.url ?? "/",
+    httpVersion: request.httpVersion,
+    headers: request.headersDistinct,
+    sourceIp: (request.socket.remoteAddress ?? "127.0.0.1").replace(/^::ffff:/, ""),
+    localPort: request.socket.localPort ?? 0,
+  };
 }
 
 export interface InvocationIdentity {

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { ClientError, errorBody } from "../errors.js";
+import { receivedRequestOf } from "../http/event.js";
 import { defaultDrainBounds, lingerBeforeClosing } from "../http/lingering-close.js";
 import { readBodyWithin } from "../http/read-body.js";
 import { type HttpReply, replyFromResult } from "../http/reply.js";
@@ -80,14 +81,7 @@ export function createEntryServer({ pool, queueDepth, maxBodyBytes, health, tele
       const job: Job = {
         requestId,
         receivedAt,
-        request: {
-          method: request.method ?? "GET",
-          target: request.url ?? "/",
-          httpVersion: request.httpVersion,
-          headers: request.headersDistinct,
-          sourceIp: (request.socket.remoteAddress ?? "127.0.0.1").replace(/^::ffff:/, ""),
-          localPort: request.socket.localPort ?? 0,
-        },
+        request: receivedRequestOf(request),
         body: ownedArrayBuffer(body.bytes),
         settle: resolve,
       };

@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { SERVICE_NAME } from "../../../handler/settings.js";
-import { buildFunctionUrlEvent } from "../../../handler/http/event.js";
+import { buildFunctionUrlEvent, receivedRequestOf } from "../../../handler/http/event.js";
 import { type DrainBounds, defaultDrainBounds, lingerBeforeClosing } from "../../../handler/http/lingering-close.js";
 import { readBodyWithin } from "../../../handler/http/read-body.js";
 import { type HttpReply, replyFromResultPayload } from "../../../handler/http/reply.js";
@@ -176,18 +176,7 @@ export async function startLocalFunctionUrl(options: LocalFunctionUrlOptions): P
     const body = await readBodyWithin(request, lambdaLimits.requestPayloadBytes);
     if (body.kind === "too-large") return tooLarge();
 
-    const event = buildFunctionUrlEvent(
-      {
-        method: request.method ?? "GET",
-        target: request.url ?? "/",
-        httpVersion: request.httpVersion,
-        headers: request.headersDistinct,
-        sourceIp: (request.socket.remoteAddress ?? "127.0.0.1").replace(/^::ffff:/, ""),
-        localPort: request.socket.localPort ?? 0,
-        body: body.bytes,
-      },
-      { requestId, receivedAt, urlId: "local" },
-    );
+    const event = buildFunctionUrlEvent({ ...receivedRequestOf(request), body: body.bytes }, { requestId, receivedAt, urlId: "local" });
     const eventPayload = JSON.stringify(event);
     if (Buffer.byteLength(eventPayload) > lambdaLimits.requestPayloadBytes) return tooLarge();
 
