@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { emptyBenchResults } from "./support/bench-results.js";
 import { batchSizeCosts } from "../scripts/tools/bench/batch-costs.js";
 import type { BatchSizeRun } from "../scripts/tools/bench/phases/batch-sizes.js";
 import { renderReport } from "../scripts/tools/bench/report.js";
@@ -50,18 +51,7 @@ describe("bench: batch sizes priced with the cost model", () => {
   it("the report has the batch-size table and the target", () => {
     const runs = [run(1, 35), run(8, 140), run(16, 259.2), run(32, 500)];
     const measured = {
-      startedAt: "2026-01-01T00:00:00Z",
-      finishedAt: "2026-01-01T00:01:00Z",
-      durationS: 60,
-      machine: { cpus: 2, cpuModel: "test", node: "v20", platform: "linux x64", totalMemMB: 4096 },
-      model: { name: "m", version: "1", sha256: "0".repeat(64), input: "NHWC 224×224" },
-      threads: 2,
-      rounds: 1,
-      images: [],
-      load: {},
-      phaseSeconds: {},
-      coldStart: {},
-      errors: [],
+      ...emptyBenchResults,
       batchSizes: { image: "jpeg-640x480", threads: 2, rounds: 10, imagesPerTurn: 32, runs, costs: batchSizeCosts({ runs }) },
     } satisfies Omit<BenchResults, "targets">;
     const targets = evaluateTargets(measured);

@@ -12,6 +12,7 @@ import { mulberry32 } from "../scripts/shared/prng.js";
 import { median, percentile, summarize } from "../scripts/shared/stats.js";
 import { seededBytes } from "./support/crafted-images.js";
 import { containerStartLine } from "../scripts/tools/bench/container-start.js";
+import { emptyBenchResults } from "./support/bench-results.js";
 import { cpuList, type ServerEntryRun, type ServerTarget } from "../scripts/tools/bench/phases/server-entry.js";
 
 const H = 2;
@@ -187,18 +188,7 @@ describe("bench: resize conventions", () => {
   });
   const results = (c: ConventionsResult) =>
     ({
-      startedAt: "2026-01-01T00:00:00Z",
-      finishedAt: "2026-01-01T00:01:00Z",
-      durationS: 60,
-      machine: { cpus: 2, cpuModel: "test", node: "v20", platform: "linux x64", totalMemMB: 4096 },
-      model: { name: "m", version: "1", sha256: "0".repeat(64), input: "NHWC 224×224" },
-      threads: 2,
-      rounds: 1,
-      images: [],
-      load: {},
-      phaseSeconds: {},
-      coldStart: {},
-      errors: [],
+      ...emptyBenchResults,
       conventions: c,
     }) satisfies Omit<BenchResults, "targets">;
 
@@ -240,18 +230,7 @@ describe("bench: the production HTTP entry against npm start", () => {
 
   it("the report has a row per target and vCPU count, and server.mjs's throughput over npm start's", () => {
     const results = {
-      startedAt: "2026-01-01T00:00:00Z",
-      finishedAt: "2026-01-01T00:01:00Z",
-      durationS: 60,
-      machine: { cpus: 2, cpuModel: "test", node: "v20", platform: "linux x64", totalMemMB: 4096 },
-      model: { name: "m", version: "1", sha256: "0".repeat(64), input: "NHWC 224×224" },
-      threads: 2,
-      rounds: 1,
-      images: [],
-      load: {},
-      phaseSeconds: {},
-      coldStart: {},
-      errors: [],
+      ...emptyBenchResults,
       serverEntry: { image: "jpeg-640x480", runs: [run("server.mjs", 1, 40), run("npm start", 1, 32), run("server.mjs", 2, 70), run("npm start", 2, 56)] },
       targets: [],
     } satisfies BenchResults;
