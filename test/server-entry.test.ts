@@ -7,7 +7,7 @@ import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import sharp from "sharp";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { createHandler } from "../handler/app.js";
 import { Classifier } from "../handler/classifier.js";
 import { loadConfig } from "../handler/config.js";
@@ -26,6 +26,8 @@ interface RunningServer {
   lines: string[];
   /** Resolves with the first stdout line (from now on or before) that matches. */
   waitForLine(pattern: RegExp): Promise<string>;
+  /** stderr so far (Powertools writes ERROR lines there). */
+  stderr(): string;
   exited: Promise<number | null>;
 }
 
@@ -74,7 +76,7 @@ function startServer(env: NodeJS.ProcessEnv): RunningServer {
       exited.then((code) => Promise.reject(new Error(`server exited (${code}) before ${pattern}: ${stderr}`))),
     ]);
   };
-  return { child, url: "", lines, waitForLine, exited };
+  return { child, url: "", lines, waitForLine, exited, stderr: () => stderr };
 }
 
 async function startListening(env: NodeJS.ProcessEnv): Promise<RunningServer> {
@@ -96,6 +98,29 @@ function send(url: string, method: string, path: string, body?: Uint8Array, head
     request.on("error", reject);
     request.end(body);
   });
+}
+
+/** `count` POSTs of `body`, each on its own connection; resolves once every one has been written to its socket. */
+async function postedBeforeReturning(url: string, count: number, body: Uint8Array): Promise<Array<{ answer: Promise<Answer> }>> {
+  const posts = Array.from({ length: count }, () => {
+    let written: () => void = () => {};
+    const sent = new Promise<void>((resolve) => (written = resolve));
+    const answer = new Promise<Answer>((resolve, reject) => {
+      const request = httpRequest(`${url}/classify`, { method: "POST", headers: { "content-type": "image/jpeg" }, agent: false }, (response) => {
+        const chunks: Buffer[] = [];
+        response.on("data", (chunk: Buffer) => chunks.push(chunk));
+        response.on("end", () => resolve({ status: response.statusCode!, headers: response.headers, body: Buffer.concat(chunks).toString("utf8") }));
+        response.on("error", reject);
+      });
+      request.on("error", reject);
+      request.on("finish", () => written());
+      request.end(body);
+    });
+    answer.catch(() => {}); // awaited by the caller; a failed assertion before then must not leave it unhandled
+    return { sent, answer };
+  });
+  await Promise.all(posts.map(({ sent }) => sent));
+  return posts.map(({ answer }) => ({ answer }));
 }
 
 const postJpeg = (url: string, jpeg: Uint8Array) => send(url, "POST", "/classify", jpeg, { "content-type": "image/jpeg" });
@@ -220,24 +245,7 @@ describe("server.mjs: SIGTERM under load", () => {
     try {
       expect((await send(server.url, "GET", "/health", undefined, {}, keepAlive)).status).toBe(200);
 
-      // Each on its own connection, every one connected and sent before SIGTERM.
-      const load = Array.from({ length: 10 }, () => {
-        const sent = { resolve: () => {} };
-        const written = new Promise<void>((resolve) => (sent.resolve = resolve));
-        const answer = new Promise<Answer>((resolve, reject) => {
-          const request = httpRequest(`${server.url}/classify`, { method: "POST", headers: { "content-type": "image/jpeg" }, agent: false }, (response) => {
-            const chunks: Buffer[] = [];
-            response.on("data", (chunk: Buffer) => chunks.push(chunk));
-            response.on("end", () => resolve({ status: response.statusCode!, headers: response.headers, body: Buffer.concat(chunks).toString("utf8") }));
-          });
-          request.on("error", reject);
-          request.on("finish", () => sent.resolve());
-          request.end(largeJpeg);
-        });
-        answer.catch(() => {}); // awaited below; a failed assertion before then must not leave it unhandled
-        return { written, answer };
-      });
-      await Promise.all(load.map(({ written }) => written));
+      const load = await postedBeforeReturning(server.url, 10, largeJpeg);
       server.child.kill("SIGTERM");
       await server.waitForLine(/"message":"draining"/);
 
@@ -261,6 +269,32 @@ describe("server.mjs: SIGTERM under load", () => {
       expect(server.lines.some((line) => line.includes('"message":"stopped"'))).toBe(true);
     } finally {
       keepAlive.destroy();
+      server.child.kill("SIGKILL");
+    }
+  }, 40_000);
+});
+
+describe("server.mjs: SIGTERM when the drain takes longer than SERVER_DRAIN_SECONDS", () => {
+  it("exits 1 and logs the ids of the requests it cut off", async () => {
+    const server = await startListening({ SERVER_WORKERS: "1", SERVER_QUEUE_DEPTH: "16", SERVER_DRAIN_SECONDS: "1" });
+    try {
+      // About half a second each on one worker: twelve take several seconds, far more than the one allowed.
+      const load = await postedBeforeReturning(server.url, 12, largeJpeg);
+      server.child.kill("SIGTERM");
+      expect(await server.exited).toBe(1);
+      // 'exit' can come before the last of the pipe's output: wait for the line itself.
+      const cutOffLine = await vi.waitFor(() => {
+        const line = server.stderr().split("\n").find((candidate) => candidate.includes('"message":"drain cut off"'));
+        if (!line) throw new Error(`no "drain cut off" line in stderr yet: ${server.stderr().slice(-500)}`);
+        return line;
+      });
+      const cutOff = JSON.parse(cutOffLine!) as { running: string[]; queued: string[]; drainSeconds: number };
+      expect(cutOff.drainSeconds).toBe(1);
+      expect(cutOff.running.length + cutOff.queued.length).toBeGreaterThan(0);
+      const settled = await Promise.allSettled(load.map(({ answer }) => answer));
+      expect(settled.filter((outcome) => outcome.status === "rejected").length).toBeGreaterThan(0);
+      expect(server.lines.some((line) => line.includes('"message":"stopped"'))).toBe(false);
+    } finally {
       server.child.kill("SIGKILL");
     }
   }, 40_000);
