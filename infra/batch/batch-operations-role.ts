@@ -1,5 +1,5 @@
 import type { Construct } from "constructs";
-import { ServiceRole } from "./service-role.js";
+import { ServiceRole } from "../constructs/service-role.js";
 import { bucketStatements, objectStatements, type OwnedS3Input } from "./s3-grants.js";
 
 export interface BatchOperationsPolicyProps {

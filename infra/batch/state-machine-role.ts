@@ -1,5 +1,5 @@
 import type { Construct } from "constructs";
-import { ServiceRole } from "./service-role.js";
+import { ServiceRole } from "../constructs/service-role.js";
 import { LOG_WRITE_ACTIONS } from "../constructs/execution-role.js";
 import { listStatements, objectStatements, type OwnedS3Input } from "./s3-grants.js";
 

@@ -2,7 +2,7 @@ import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group
 import { Annotations } from "cdktf";
 import { Construct } from "constructs";
 import type { OwnedS3Input } from "../batch/s3-grants.js";
-import { ServiceRole } from "../batch/service-role.js";
+import { ServiceRole } from "../constructs/service-role.js";
 import type { Architecture } from "../constructs/container-image.js";
 import { ServiceAutoscaling } from "./autoscaling.js";
 import { Cluster } from "./cluster.js";
@@ -13,7 +13,7 @@ import { HTTP_PORT, HTTPS_PORT, SecurityGroups } from "./security-groups.js";
 import { Service } from "./service.js";
 import { TaskDefinition } from "./task-definition.js";
 import { taskEnvironment } from "./task-environment.js";
-import { TaskExecutionRole } from "./task-execution-role.js";
+import { taskExecutionStatements } from "./task-execution-role.js";
 import { taskRoleStatements } from "./task-role.js";
 
 export interface FargateServiceProps {
@@ -60,10 +60,11 @@ export class FargateService extends Construct {
     }
 
     this.logGroup = new CloudwatchLogGroup(this, "log-group", { name: `/ecs/${name}`, retentionInDays: props.logRetentionDays });
-    const execution = new TaskExecutionRole(this, "execution-role", {
+    const execution = new ServiceRole(this, "execution-role", {
       roleName: `${name.slice(0, 50)}-ecs-execution`,
-      repositoryArn: props.repositoryArn,
-      logGroupArn: this.logGroup.arn,
+      servicePrincipal: "ecs-tasks.amazonaws.com",
+      policyName: "pull-image-write-logs",
+      statements: taskExecutionStatements({ repositoryArn: props.repositoryArn, logGroupArn: this.logGroup.arn }),
     });
     const statements = taskRoleStatements({ s3Inputs: props.s3Inputs, firelensLogGroupArn: firelens ? this.logGroup.arn : undefined });
     const taskRole =

@@ -1,6 +1,3 @@
-import { IamRole } from "@cdktf/provider-aws/lib/iam-role/index.js";
-import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy/index.js";
-import { Construct } from "constructs";
 import { LOG_WRITE_ACTIONS } from "../constructs/execution-role.js";
 
 /** What pulling one image needs on its repository (no push, no listing). */
@@ -17,8 +14,7 @@ export function repositoryArnOf(repositoryUrl: string): string {
   return `arn:${partition}:ecr:${region}:${account}:repository/${name}`;
 }
 
-export interface TaskExecutionRoleProps {
-  readonly roleName: string;
+export interface TaskExecutionGrants {
   /** The one repository the task's image comes from. */
   readonly repositoryArn: string;
   /** The task's log group (the awslogs driver writes with this role), without the `:*` suffix. */
@@ -26,34 +22,14 @@ export interface TaskExecutionRoleProps {
 }
 
 /**
- * The role ECS itself uses to start the task: pull the image from exactly its repository and write the awslogs
- * streams of exactly its log group. Not AmazonECSTaskExecutionRolePolicy: that pulls from every repository and writes
- * every log group.
+ * What ECS itself needs to start the task: pull the image from exactly its repository and write the awslogs streams
+ * of exactly its log group. Not AmazonECSTaskExecutionRolePolicy: that pulls from every repository and writes every
+ * log group.
  */
-export class TaskExecutionRole extends Construct {
-  readonly role: IamRole;
-  readonly policy: IamRolePolicy;
-
-  constructor(scope: Construct, id: string, props: TaskExecutionRoleProps) {
-    super(scope, id);
-    this.role = new IamRole(this, "role", {
-      name: props.roleName,
-      assumeRolePolicy: JSON.stringify({
-        Version: "2012-10-17",
-        Statement: [{ Effect: "Allow", Principal: { Service: "ecs-tasks.amazonaws.com" }, Action: "sts:AssumeRole" }],
-      }),
-    });
-    this.policy = new IamRolePolicy(this, "policy", {
-      name: "pull-image-write-logs",
-      role: this.role.id,
-      policy: JSON.stringify({
-        Version: "2012-10-17",
-        Statement: [
-          { Sid: "PullImage", Effect: "Allow", Action: [...ECR_PULL_ACTIONS], Resource: props.repositoryArn },
-          { Sid: "LogInToRegistry", Effect: "Allow", Action: ECR_LOGIN_ACTION, Resource: "*" },
-          { Sid: "WriteOwnLogs", Effect: "Allow", Action: [...LOG_WRITE_ACTIONS], Resource: `${props.logGroupArn}:*` },
-        ],
-      }),
-    });
-  }
+export function taskExecutionStatements(grants: TaskExecutionGrants): object[] {
+  return [
+    { Sid: "PullImage", Effect: "Allow", Action: [...ECR_PULL_ACTIONS], Resource: grants.repositoryArn },
+    { Sid: "LogInToRegistry", Effect: "Allow", Action: ECR_LOGIN_ACTION, Resource: "*" },
+    { Sid: "WriteOwnLogs", Effect: "Allow", Action: [...LOG_WRITE_ACTIONS], Resource: `${grants.logGroupArn}:*` },
+  ];
 }

@@ -6,8 +6,11 @@ export interface ServiceRoleProps {
   readonly roleName: string;
   /** The AWS service that assumes the role, e.g. `states.amazonaws.com`. */
   readonly servicePrincipal: string;
-  /** Only this account's resources of that service may assume it (aws:SourceAccount, the confused-deputy guard). */
-  readonly account: string;
+  /**
+   * Only this account's resources of that service may assume it (aws:SourceAccount, the confused-deputy guard).
+   * Default: no condition, for a principal that does not send the key (ECS starting a task with its execution role).
+   */
+  readonly account?: string;
   /** Name of the role's one inline policy. */
   readonly policyName: string;
   readonly statements: readonly object[];
@@ -29,7 +32,7 @@ export class ServiceRole extends Construct {
             Effect: "Allow",
             Principal: { Service: props.servicePrincipal },
             Action: "sts:AssumeRole",
-            Condition: { StringEquals: { "aws:SourceAccount": props.account } },
+            ...(props.account && { Condition: { StringEquals: { "aws:SourceAccount": props.account } } }),
           },
         ],
       }),
