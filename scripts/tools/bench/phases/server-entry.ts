@@ -3,23 +3,17 @@ import { readFile } from "node:fs/promises";
 import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { autocannon } from "../../../shared/autocannon.js";
 import type { BenchImage } from "../image-set.js";
+import { type LoadRun, measureLoad } from "../load-run.js";
 
 /** Which server ran: the production entry (build/lambda/server.mjs) or npm start's function-URL emulator. */
 export type ServerTarget = "server.mjs" | "npm start";
 
-export interface ServerEntryRun {
+export interface ServerEntryRun extends LoadRun {
   target: ServerTarget;
   /** CPUs the server's processes were pinned to (taskset), as a task's vCPUs. */
   vcpus: number;
   connections: number;
-  durationS: number;
-  requests: number;
-  requestsPerSecond: number;
-  latencyMs: { p50: number; p90: number; p99: number; max: number };
-  errors: number;
-  non2xx: number;
 }
 
 export interface ServerEntryResult {
@@ -94,13 +88,6 @@ async function startEmulator(modelDir: string, vcpus: number): Promise<StartedSe
   return { url: url.replace(/\/$/, ""), stop: stopper(child) };
 }
 
-async function load(url: string, image: BenchImage, body: Buffer, connections: number, durationS: number) {
-  const request = { url: `${url}/classify`, connections, method: "POST" as const, headers: { "content-type": image.contentType }, body };
-  // A short warm-up so one-off costs (first connections, lazy code paths) stay out of the measurement.
-  await autocannon({ ...request, duration: 1 });
-  return autocannon({ ...request, duration: durationS, timeout: 30 });
-}
-
 export interface ServerEntryOptions {
   /** The built task root (npm run build): server.mjs and model/. */
   taskRoot: string;
@@ -125,18 +112,8 @@ export async function measureServerEntry(options: ServerEntryOptions): Promise<S
       options.log?.(`  server-entry: ${target} on ${vcpus} vCPU, ${connections} connections, ${options.durationS} s`);
       const server = target === "server.mjs" ? await startServerEntry(options.taskRoot, modelDir, vcpus) : await startEmulator(modelDir, vcpus);
       try {
-        const result = await load(server.url, options.image, body, connections, options.durationS);
-        runs.push({
-          target,
-          vcpus,
-          connections,
-          durationS: result.duration,
-          requests: result.requests.total,
-          requestsPerSecond: result.requests.average,
-          latencyMs: { p50: result.latency.p50, p90: result.latency.p90, p99: result.latency.p99, max: result.latency.max },
-          errors: result.errors + result.timeouts,
-          non2xx: result.non2xx,
-        });
+        const load = await measureLoad({ url: server.url, body, contentType: options.image.contentType, connections, durationS: options.durationS });
+        runs.push({ target, vcpus, connections, ...load });
       } finally {
         await server.stop();
       }

@@ -1,20 +1,14 @@
 import { readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
-import { autocannon } from "../../../shared/autocannon.js";
 import { startLocalFunctionUrl } from "../../../shared/lambda-emulator/server.js";
+import { type LoadRun, measureLoad } from "../load-run.js";
 import type { PhaseContext } from "../phase-protocol.js";
 import { childPids, processMemoryMB } from "../process-memory.js";
 
-export interface ServerRun {
+export interface ServerRun extends LoadRun {
   concurrency: number;
   /** ORT intra-op threads per execution environment (the server splits the cores between environments). */
   threadsPerEnvironment: number;
-  durationS: number;
-  requests: number;
-  requestsPerSecond: number;
-  latencyMs: { p50: number; p90: number; p99: number; max: number };
-  errors: number;
-  non2xx: number;
   /** Per execution environment, sampled every 250 ms under load. */
   steadyRssMB: number;
   peakRssMB: number;
@@ -59,27 +53,12 @@ async function measure(concurrency: number, body: Buffer, contentType: string, d
     }
   }, 250);
   try {
-    // A short warm-up so the first requests' one-off costs stay out of the throughput.
-    await autocannon({ url: `${server.url}/classify`, connections: concurrency, duration: 1, method: "POST", headers: { "content-type": contentType }, body });
-    const result = await autocannon({
-      url: `${server.url}/classify`,
-      connections: concurrency,
-      duration: durationS,
-      method: "POST",
-      headers: { "content-type": contentType },
-      body,
-      timeout: 30,
-    });
+    const load = await measureLoad({ url: server.url, body, contentType, connections: concurrency, durationS });
     const sorted = [...rss].sort((a, b) => a - b);
     return {
       concurrency,
       threadsPerEnvironment: Math.max(1, Math.floor(cores / concurrency)),
-      durationS: result.duration,
-      requests: result.requests.total,
-      requestsPerSecond: result.requests.average,
-      latencyMs: { p50: result.latency.p50, p90: result.latency.p90, p99: result.latency.p99, max: result.latency.max },
-      errors: result.errors + result.timeouts,
-      non2xx: result.non2xx,
+      ...load,
       steadyRssMB: Math.round(sorted[Math.floor(sorted.length / 2)] ?? Number.NaN),
       peakRssMB: Math.round(peak),
       maxMemoryUsedMB,
