@@ -1,6 +1,5 @@
-import { readFile } from "node:fs/promises";
 import { z } from "zod";
-import { BENCH_RESULTS_PATH } from "./measured-duration.js";
+import { BENCH_RESULTS_PATH, readBenchResults } from "./measured-duration.js";
 
 /**
  * Used when neither --task-rps nor a bench result is at hand: requests/s per vCPU of the JPEG 640×480 through
@@ -27,15 +26,9 @@ export interface MeasuredThroughput {
 
 /** What the last bench measured that says how many requests/s a task serves; empty when nothing usable. */
 export async function readMeasuredThroughput(path: string = BENCH_RESULTS_PATH): Promise<MeasuredThroughput> {
-  let text: string;
-  try {
-    text = await readFile(path, "utf8");
-  } catch {
-    return {};
-  }
-  const parsed = resultsSchema.safeParse(JSON.parse(text));
-  if (!parsed.success) return {};
-  const { finishedAt, machine, costFargateThroughput, server } = parsed.data;
+  const results = await readBenchResults(resultsSchema, path);
+  if (!results) return {};
+  const { finishedAt, machine, costFargateThroughput, server } = results;
   const measured: MeasuredThroughput = {};
   if (costFargateThroughput) {
     measured.points = { points: costFargateThroughput.points, description: `${costFargateThroughput.description}, ${path} of ${finishedAt}` };

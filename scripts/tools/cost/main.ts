@@ -8,7 +8,7 @@ import { readMeasuredThroughput, taskThroughput } from "./fargate-throughput.js"
 import { CHILD_EXECUTION_TYPES, type ChildExecutionType, ITEM_SOURCES, type ItemSource } from "./batch-estimate.js";
 import { estimateMonthlyCost } from "./estimate.js";
 import { formatEstimate } from "./format.js";
-import { cpuEquivalentDurationMs, MB_PER_LAMBDA_VCPU } from "./cpu-equivalent-duration.js";
+import { comparisonDuration } from "./cpu-equivalent-duration.js";
 import { readMeasuredBatchDurations, readMeasuredDuration } from "./measured-duration.js";
 import { ARCHITECTURES, type Architecture } from "./pricing.js";
 
@@ -120,16 +120,7 @@ if (values.compare !== undefined) {
   if (durationMs === undefined) {
     const measured = await readMeasuredDuration();
     if (!measured) fail("no --duration-ms and no measured duration in bench/results.json: run `npm run bench` or pass --duration-ms");
-    const cpuEquivalent = cpuEquivalentDurationMs(taskVcpus, throughput.rps, options.memoryMB);
-    if (cpuEquivalent > measured.ms) {
-      durationMs = Number(cpuEquivalent.toFixed(3));
-      durationSource =
-        `the CPU time of the task's throughput below, on ${(options.memoryMB / MB_PER_LAMBDA_VCPU).toFixed(2)} vCPU (${options.memoryMB} MB ÷ ${MB_PER_LAMBDA_VCPU}); ` +
-        `above the bench's in-process ${measured.ms} ms on dedicated cores`;
-    } else {
-      durationMs = measured.ms;
-      durationSource = `measured: ${measured.description}`;
-    }
+    ({ ms: durationMs, source: durationSource } = comparisonDuration(measured, taskVcpus, throughput.rps, options.memoryMB));
   }
   const comparison = compareWithFargate({
     profile: options.profile,

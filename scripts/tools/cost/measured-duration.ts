@@ -16,17 +16,23 @@ export interface MeasuredDuration {
   description: string;
 }
 
-/** The warm duration the last benchmark measured, or undefined when there are no (usable) results. */
-export async function readMeasuredDuration(path: string = BENCH_RESULTS_PATH): Promise<MeasuredDuration | undefined> {
+/** The part of the last benchmark's results that `schema` describes, or undefined when there are none it accepts. */
+export async function readBenchResults<T>(schema: z.ZodType<T>, path: string = BENCH_RESULTS_PATH): Promise<T | undefined> {
   let text: string;
   try {
     text = await readFile(path, "utf8");
   } catch {
     return undefined;
   }
-  const parsed = resultsSchema.safeParse(JSON.parse(text));
-  if (!parsed.success) return undefined;
-  const { costDuration, finishedAt } = parsed.data;
+  const parsed = schema.safeParse(JSON.parse(text));
+  return parsed.success ? parsed.data : undefined;
+}
+
+/** The warm duration the last benchmark measured, or undefined when there are no (usable) results. */
+export async function readMeasuredDuration(path: string = BENCH_RESULTS_PATH): Promise<MeasuredDuration | undefined> {
+  const results = await readBenchResults(resultsSchema, path);
+  if (!results) return undefined;
+  const { costDuration, finishedAt } = results;
   return { ms: costDuration.ms, description: `${costDuration.description}, ${path} of ${finishedAt}` };
 }
 
@@ -46,14 +52,8 @@ export interface MeasuredBatchDurations {
 
 /** The per-invocation durations by batch size the last benchmark measured, or undefined when there are none. */
 export async function readMeasuredBatchDurations(path: string = BENCH_RESULTS_PATH): Promise<MeasuredBatchDurations | undefined> {
-  let text: string;
-  try {
-    text = await readFile(path, "utf8");
-  } catch {
-    return undefined;
-  }
-  const parsed = batchResultsSchema.safeParse(JSON.parse(text));
-  if (!parsed.success) return undefined;
-  const { costBatchDurations, finishedAt } = parsed.data;
+  const results = await readBenchResults(batchResultsSchema, path);
+  if (!results) return undefined;
+  const { costBatchDurations, finishedAt } = results;
   return { points: costBatchDurations.points, description: `${costBatchDurations.description}, ${path} of ${finishedAt}` };
 }
